@@ -1,0 +1,105 @@
+"""Settings read from the environment or a ``.env`` file."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v23.0"
+
+# Values that ship in examples and must never reach production.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "change-me",
+        "changeme",
+        "secret",
+        "dev-secret",
+        "development-only-secret",
+        "your-secret-here",
+        "seu_token_aqui",
+        "sua-chave-secreta-jwt-aqui",
+        "cenat_webhook_2024",
+    }
+)
+MIN_SECRET_LENGTH = 16
+
+
+class Settings(BaseSettings):
+    """Every setting an operator can change, with development defaults."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    graph_api_url: str = DEFAULT_GRAPH_API_URL
+    graph_api_timeout_seconds: float = 15.0
+
+    webhook_verify_token: SecretStr = SecretStr("development-only-secret")
+    whatsapp_app_secret: SecretStr = SecretStr("development-only-secret")
+    jwt_secret: SecretStr = SecretStr("development-only-secret")
+    encryption_key: SecretStr = SecretStr("development-only-secret")
+    jwt_expire_hours: float = Field(default=24.0, gt=0)
+
+    # The original single-number configuration; when both are set, a channel
+    # with this phone number id is created or updated at start-up.
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_id: str | None = None
+    whatsapp_waba_id: str | None = None
+    whatsapp_phone_number: str | None = None
+
+    log_level: str = "INFO"
+    log_json: bool | None = None
+    timezone: str = "America/Sao_Paulo"
+    run_migrations_on_start: bool = True
+    background_sweep_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("graph_api_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Return ``DATABASE_URL``, or a SQLite file under ``DATA_DIR`` when unset."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'cenat_hub.db').resolve()}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.is_production if self.log_json is None else self.log_json
+
+    def secret_problems(self) -> list[str]:
+        """List each required secret that is missing or still a placeholder."""
+        required = {
+            "WEBHOOK_VERIFY_TOKEN": self.webhook_verify_token,
+            "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "JWT_SECRET": self.jwt_secret,
+            "ENCRYPTION_KEY": self.encryption_key,
+        }
+        problems = []
+        for name, secret in required.items():
+            value = secret.get_secret_value().strip()
+            if value.lower() in PLACEHOLDER_SECRETS:
+                problems.append(f"{name} is missing or a placeholder; set a random value.")
+            elif len(value) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"{name} is shorter than {MIN_SECRET_LENGTH} characters; "
+                    "set a longer random value."
+                )
+        return problems
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,77 @@
+"""The one error base class of the service and its HTTP handler."""
+
+from typing import Any, ClassVar
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+log = structlog.get_logger(__name__)
+
+
+class CenatHubError(Exception):
+    """An expected failure with its HTTP status and a one-sentence message."""
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFoundError(CenatHubError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(CenatHubError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInputError(CenatHubError):
+    status_code = 400
+    code = "invalid_input"
+
+
+class AuthenticationError(CenatHubError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class PermissionDeniedError(CenatHubError):
+    status_code = 403
+    code = "permission_denied"
+
+
+class TooManyRequestsError(CenatHubError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+class UpstreamError(CenatHubError):
+    """Meta's Graph API rejected or failed a call."""
+
+    status_code = 502
+    code = "upstream_error"
+
+
+async def _handle_cenat_hub_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CenatHubError)
+    log.info(
+        "request.rejected",
+        path=request.url.path,
+        status=exc.status_code,
+        error_code=exc.code,
+    )
+    body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+    if exc.details:
+        body["details"] = exc.details
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def install_error_handler(app: FastAPI) -> None:
+    app.add_exception_handler(CenatHubError, _handle_cenat_hub_error)

@@ -1,0 +1,27 @@
+"""ORM models of every table; Alembic reads their metadata from here."""
+
+from cenat_hub.db.base import Base
+from cenat_hub.models.channel import Channel
+from cenat_hub.models.contact import Contact, ContactIdentity, ContactTag, Tag
+from cenat_hub.models.conversation import Conversation
+from cenat_hub.models.media import MediaFile
+from cenat_hub.models.message import Message, MessageStatusEvent
+from cenat_hub.models.template import MessageTemplate
+from cenat_hub.models.user import User
+from cenat_hub.models.webhook import WebhookDelivery
+
+__all__ = [
+    "Base",
+    "Channel",
+    "Contact",
+    "ContactIdentity",
+    "ContactTag",
+    "Conversation",
+    "MediaFile",
+    "Message",
+    "MessageStatusEvent",
+    "MessageTemplate",
+    "Tag",
+    "User",
+    "WebhookDelivery",
+]

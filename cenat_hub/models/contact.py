@@ -1,0 +1,78 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cenat_hub.db.base import Base
+from cenat_hub.db.types import UTCDateTime, utcnow
+
+LEAD_STATUSES = ("novo", "contato", "qualificado", "matriculado", "perdido")
+
+IDENTITY_PHONE = "phone"
+IDENTITY_USER_ID = "user_id"
+IDENTITY_PARENT_USER_ID = "parent_user_id"
+
+
+class Contact(Base):
+    """One lead, whatever numbers and business-scoped ids they write from."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The phone wa_id WhatsApp gave this person; their business-scoped user id
+    # when no phone number is known.
+    wa_id: Mapped[str] = mapped_column(String(150), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(150))
+    username: Mapped[str | None] = mapped_column(String(150))
+    lead_status: Mapped[str] = mapped_column(String(30), default="novo", index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channels.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+
+class ContactIdentity(Base):
+    """An identifier that leads to a contact.
+
+    ``phone`` values are matching keys (Brazilian mobiles in their 13-digit
+    form), ``user_id`` and ``parent_user_id`` values are Meta's
+    business-scoped user ids as received.
+    """
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(150))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    color: Mapped[str] = mapped_column(String(20), default="blue")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContactTag(Base):
+    __tablename__ = "contact_tags"
+    __table_args__ = (Index("ix_contact_tags_tag_id", "tag_id"),)
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,37 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cenat_hub.db.base import Base
+from cenat_hub.db.types import UTCDateTime, utcnow
+
+
+class Conversation(Base):
+    """The thread between one channel and one contact.
+
+    ``last_inbound_at`` opens the 24-hour customer-service window.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "contact_id"),
+        Index("ix_conversations_channel_last_message", "channel_id", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    # The address replies go to: the id the lead last wrote from on this channel.
+    recipient_wa_id: Mapped[str | None] = mapped_column(String(150))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    last_message_direction: Mapped[str | None] = mapped_column(String(10))
+    unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

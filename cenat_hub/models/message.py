@@ -1,0 +1,145 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cenat_hub.db.base import Base
+from cenat_hub.db.types import JSONType, UTCDateTime, utcnow
+
+DIRECTION_INBOUND = "inbound"
+DIRECTION_OUTBOUND = "outbound"
+
+STATUS_RECEIVED = "received"
+STATUS_PENDING = "pending"
+STATUS_SENT = "sent"
+STATUS_DELIVERED = "delivered"
+STATUS_READ = "read"
+STATUS_PLAYED = "played"
+STATUS_FAILED = "failed"
+
+# Outbound statuses only move up this order. A failure on one of the lead's
+# devices ranks below delivery on another, so "delivered" and "read" win over
+# "failed"; the error is kept either way.
+STATUS_RANK = {
+    STATUS_PENDING: 0,
+    STATUS_SENT: 1,
+    STATUS_FAILED: 2,
+    STATUS_DELIVERED: 3,
+    STATUS_READ: 4,
+    STATUS_PLAYED: 5,
+}
+
+
+class Message(Base):
+    """One WhatsApp message, inbound or outbound, of any type."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_conversation_timestamp", "conversation_id", "timestamp", "id"),
+        Index("ix_messages_channel_timestamp", "channel_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wa_message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Idempotency key chosen by the client that asked for an outbound send.
+    client_message_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    contact_wa_id: Mapped[str] = mapped_column(String(150))
+    direction: Mapped[str] = mapped_column(String(10))
+    message_type: Mapped[str] = mapped_column(String(30))
+    content: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+
+    media_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    media_mime_type: Mapped[str | None] = mapped_column(String(150))
+    media_sha256: Mapped[str | None] = mapped_column(String(100))
+    media_filename: Mapped[str | None] = mapped_column(String(255))
+    media_url: Mapped[str | None] = mapped_column(Text)
+    media_voice: Mapped[bool] = mapped_column(Boolean, default=False)
+    media_animated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    reply_to_wa_message_id: Mapped[str | None] = mapped_column(String(255))
+    reply_to_from: Mapped[str | None] = mapped_column(String(150))
+    forwarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    frequently_forwarded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    reaction_to_wa_message_id: Mapped[str | None] = mapped_column(String(255))
+    reaction_emoji: Mapped[str | None] = mapped_column(String(50))
+    # The lead's current reaction to this message, shown on its bubble.
+    lead_reaction: Mapped[str | None] = mapped_column(String(50))
+
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_name: Mapped[str | None] = mapped_column(Text)
+    location_address: Mapped[str | None] = mapped_column(Text)
+    location_url: Mapped[str | None] = mapped_column(Text)
+
+    shared_contacts: Mapped[list[Any] | None] = mapped_column(JSONType)
+    interactive: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    referral: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    system: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    order: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    template: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_title: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)
+
+    sent_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessageStatusEvent(Base):
+    """A status webhook as received, kept until its message is known.
+
+    A status can arrive before the send call that created its message has
+    returned; ``applied`` stays false until the status reaches the message.
+    """
+
+    __tablename__ = "message_status_events"
+    __table_args__ = (
+        UniqueConstraint("wa_message_id", "status", "error_code"),
+        Index("ix_message_status_events_unapplied", "applied", "wa_message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wa_message_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipient_id: Mapped[str | None] = mapped_column(String(150))
+    # 0 when the status carries no error, so the unique key works on both databases.
+    error_code: Mapped[int] = mapped_column(Integer, default=0)
+    error_title: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -91,7 +91,9 @@ class Settings(BaseSettings):
         for name, secret in required.items():
             value = secret.get_secret_value().strip()
             if value.lower() in PLACEHOLDER_SECRETS:
-                problems.append(f"{name} is missing or a placeholder; set a random value.")
+                problems.append(
+                    f"{name} is missing or a placeholder; set a random value."
+                )
             elif len(value) < MIN_SECRET_LENGTH:
                 problems.append(
                     f"{name} is shorter than {MIN_SECRET_LENGTH} characters; "

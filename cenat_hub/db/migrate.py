@@ -31,6 +31,7 @@ def current_revision(database_url: str) -> str | None:
 
 async def _current_revision_async(database_url: str) -> str | None:
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
     from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(database_url)
@@ -40,7 +41,8 @@ async def _current_revision_async(database_url: str) -> str | None:
                 result = await connection.execute(
                     text("SELECT version_num FROM alembic_version")
                 )
-            except Exception:  # noqa: BLE001 - no table yet means no revision
+            except DBAPIError:
+                # No alembic_version table yet: nothing has been migrated.
                 return None
             return result.scalar_one_or_none()
     finally:

@@ -45,7 +45,9 @@ class Message(Base):
 
     __tablename__ = "messages"
     __table_args__ = (
-        Index("ix_messages_conversation_timestamp", "conversation_id", "timestamp", "id"),
+        Index(
+            "ix_messages_conversation_timestamp", "conversation_id", "timestamp", "id"
+        ),
         Index("ix_messages_channel_timestamp", "channel_id", "timestamp"),
     )
 
@@ -53,7 +55,9 @@ class Message(Base):
     wa_message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Idempotency key chosen by the client that asked for an outbound send.
     client_message_id: Mapped[str | None] = mapped_column(String(100), unique=True)
-    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE")
+    )
     contact_id: Mapped[int] = mapped_column(
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )

@@ -30,7 +30,9 @@ def _configure_and_run(connection: Connection) -> None:
     with context.begin_transaction():
         if not is_sqlite:
             # Several workers start at once; only one migrates at a time.
-            connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
+            connection.execute(
+                text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})")
+            )
         context.run_migrations()
 
 

@@ -1,0 +1,128 @@
+"""The application factory and its start-up and shutdown."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import structlog
+from fastapi import FastAPI
+
+from cenat_hub import __version__
+from cenat_hub.auth.api import router as auth_router
+from cenat_hub.channels.api import router as channels_router
+from cenat_hub.channels.service import upsert_configured_channel
+from cenat_hub.config import Settings, get_settings
+from cenat_hub.contacts.api import router as contacts_router
+from cenat_hub.db.migrate import upgrade_in_thread
+from cenat_hub.db.session import create_engine, create_session_factory, unit_of_work
+from cenat_hub.errors import install_error_handler
+from cenat_hub.events.hub import EventHub
+from cenat_hub.integrations.whatsapp.client import GraphClient
+from cenat_hub.logging import configure_logging
+from cenat_hub.messages.api import router as messages_router
+from cenat_hub.security.crypto import TokenCipher
+from cenat_hub.web.state import AppState
+from cenat_hub.webhook.api import router as webhook_router
+from cenat_hub.webhook.worker import WebhookWorker
+
+log = structlog.get_logger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The configuration does not allow the service to start."""
+
+
+def check_startup_settings(settings: Settings) -> None:
+    if settings.is_production:
+        problems = settings.secret_problems()
+        if problems:
+            raise StartupError("Refusing to start in production: " + " ".join(problems))
+
+
+def build_state(
+    settings: Settings, graph_http: httpx.AsyncClient | None = None
+) -> AppState:
+    engine = create_engine(settings.resolved_database_url)
+    session_factory = create_session_factory(engine)
+    events = EventHub()
+    return AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        events=events,
+        graph=GraphClient(
+            settings.graph_api_url,
+            http_client=graph_http,
+            timeout_seconds=settings.graph_api_timeout_seconds,
+        ),
+        cipher=TokenCipher(settings.encryption_key.get_secret_value()),
+        webhook_worker=WebhookWorker(
+            session_factory, events.publish, settings.background_sweep_seconds
+        ),
+    )
+
+
+async def _bootstrap_configured_channel(state: AppState) -> None:
+    settings = state.settings
+    if not (settings.whatsapp_token and settings.whatsapp_phone_id):
+        return
+    async with unit_of_work(state.session_factory) as session:
+        await upsert_configured_channel(
+            session,
+            state.cipher,
+            phone_number_id=settings.whatsapp_phone_id,
+            token=settings.whatsapp_token.get_secret_value(),
+            waba_id=settings.whatsapp_waba_id,
+            phone_number=settings.whatsapp_phone_number,
+        )
+
+
+def create_app(
+    settings: Settings | None = None, graph_http: httpx.AsyncClient | None = None
+) -> FastAPI:
+    """Build the application; ``graph_http`` lets tests route Graph calls in-process."""
+    settings = settings or get_settings()
+    check_startup_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = build_state(settings, graph_http)
+        app.state.cenat = state
+        if settings.resolved_database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.run_migrations_on_start:
+            await upgrade_in_thread(settings.resolved_database_url)
+        await _bootstrap_configured_channel(state)
+        state.webhook_worker.start()
+        log.info("app.started", version=__version__, environment=settings.environment)
+        try:
+            yield
+        finally:
+            await state.webhook_worker.stop()
+            await state.graph.aclose()
+            await state.engine.dispose()
+            log.info("app.stopped")
+
+    app = FastAPI(title="Cenat Hub", version=__version__, lifespan=lifespan)
+    install_error_handler(app)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for router in (
+        webhook_router,
+        auth_router,
+        channels_router,
+        contacts_router,
+        messages_router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def create_default_app() -> FastAPI:
+    """Entry point for ``uvicorn --factory cenat_hub.app:create_default_app``."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.json_logs)
+    return create_app(settings)

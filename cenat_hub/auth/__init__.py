@@ -1,0 +1,1 @@
+"""Accounts: login, the current user and user administration."""

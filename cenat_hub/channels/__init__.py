@@ -1,0 +1,1 @@
+"""Channels: the company's WhatsApp numbers."""

@@ -1,0 +1,1 @@
+"""Contacts (leads): identity across number forms, listing and detail."""

@@ -1,0 +1,143 @@
+"""Find or create the contact behind the ids a webhook or an agent names."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cenat_hub.contacts.phone import is_phone_wa_id, match_key
+from cenat_hub.db.types import utcnow
+from cenat_hub.db.upsert import insert_or_ignore
+from cenat_hub.models import Contact, ContactIdentity
+from cenat_hub.models.contact import (
+    IDENTITY_PARENT_USER_ID,
+    IDENTITY_PHONE,
+    IDENTITY_USER_ID,
+)
+
+
+@dataclass
+class IdentityClaims:
+    """The ids one payload gives for a person; any of them may be missing."""
+
+    phone: str | None = None
+    user_id: str | None = None
+    parent_user_id: str | None = None
+    name: str | None = None
+    username: str | None = None
+
+    def identity_keys(self) -> list[tuple[str, str]]:
+        keys = []
+        if self.phone and is_phone_wa_id(self.phone):
+            keys.append((IDENTITY_PHONE, match_key(self.phone)))
+        if self.user_id:
+            keys.append((IDENTITY_USER_ID, self.user_id))
+        if self.parent_user_id:
+            keys.append((IDENTITY_PARENT_USER_ID, self.parent_user_id))
+        return keys
+
+    @property
+    def address(self) -> str | None:
+        """The id to file the contact under: the phone, else the user id."""
+        if self.phone and is_phone_wa_id(self.phone):
+            return self.phone
+        return self.user_id or self.parent_user_id or self.phone
+
+
+async def find_contact(session: AsyncSession, claims: IdentityClaims) -> Contact | None:
+    """Return the contact matching these ids, preferring the phone number.
+
+    When the ids point at different contacts, the phone wins and nothing is
+    merged.
+    """
+    keys = claims.identity_keys()
+    if not keys:
+        return None
+    rows = (
+        await session.execute(
+            select(ContactIdentity.kind, ContactIdentity.contact_id).where(
+                tuple_(ContactIdentity.kind, ContactIdentity.value).in_(keys)
+            )
+        )
+    ).all()
+    by_kind = {kind: contact_id for kind, contact_id in rows}
+    for kind in (IDENTITY_PHONE, IDENTITY_USER_ID, IDENTITY_PARENT_USER_ID):
+        if kind in by_kind:
+            return await session.get(Contact, by_kind[kind])
+    return None
+
+
+async def find_contact_by_any_id(session: AsyncSession, value: str) -> Contact | None:
+    """Resolve a path parameter that is a wa_id in any form or a user id."""
+    contact = (
+        await session.execute(select(Contact).where(Contact.wa_id == value))
+    ).scalar_one_or_none()
+    if contact:
+        return contact
+    claims = (
+        IdentityClaims(phone=value)
+        if value.isdigit()
+        else IdentityClaims(user_id=value)
+    )
+    return await find_contact(session, claims)
+
+
+async def find_or_create_contact(
+    session: AsyncSession, claims: IdentityClaims, channel_id: int | None
+) -> Contact | None:
+    """Return the contact for these ids, creating it and recording new aliases."""
+    address = claims.address
+    if address is None:
+        return None
+    contact = await find_contact(session, claims)
+    if contact is None:
+        await insert_or_ignore(
+            session,
+            Contact,
+            {
+                "wa_id": address,
+                "name": claims.name,
+                "user_id": claims.user_id,
+                "username": claims.username,
+                "lead_status": "novo",
+                "channel_id": channel_id,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            },
+            ["wa_id"],
+        )
+        contact = (
+            await session.execute(select(Contact).where(Contact.wa_id == address))
+        ).scalar_one()
+    await _remember_identities(session, contact, claims)
+    return contact
+
+
+async def _remember_identities(
+    session: AsyncSession, contact: Contact, claims: IdentityClaims
+) -> None:
+    for kind, value in claims.identity_keys():
+        await insert_or_ignore(
+            session,
+            ContactIdentity,
+            {
+                "contact_id": contact.id,
+                "kind": kind,
+                "value": value,
+                "created_at": utcnow(),
+            },
+            ["kind", "value"],
+        )
+    if claims.name and not contact.name:
+        contact.name = claims.name
+    if claims.user_id and contact.user_id != claims.user_id:
+        contact.user_id = claims.user_id
+    if claims.username:
+        contact.username = claims.username
+
+
+async def add_identity(
+    session: AsyncSession, contact: Contact, claims: IdentityClaims
+) -> None:
+    """Record extra ids for a known contact (a changed number, a rotated user id)."""
+    await _remember_identities(session, contact, claims)

@@ -1,0 +1,1 @@
+"""Real-time events for browsers: publish after commit, fan out to streams."""

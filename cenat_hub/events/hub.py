@@ -1,0 +1,48 @@
+"""In-process publish/subscribe of small events.
+
+Events carry kinds and ids only; each stream renders what it needs from the
+database. Publishers call ``publish`` after their transaction commits.
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+SUBSCRIBER_QUEUE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class EventHub:
+    """Fans each published event out to every subscriber's queue."""
+
+    def __init__(self) -> None:
+        self._subscribers: set[asyncio.Queue[Event]] = set()
+
+    def subscribe(self) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=SUBSCRIBER_QUEUE_SIZE)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
+        self._subscribers.discard(queue)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    async def publish(self, events: list[Event]) -> None:
+        for event in events:
+            for queue in list(self._subscribers):
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    log.warning("events.subscriber_queue_full", kind=event.kind)

@@ -1,0 +1,1 @@
+"""Messages: storing what leads send, sending replies, and delivery statuses."""

@@ -1,0 +1,146 @@
+"""Delivery statuses of outbound messages, applied in WhatsApp's order."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cenat_hub.db.types import utcnow
+from cenat_hub.db.upsert import insert_or_ignore
+from cenat_hub.events.hub import Event
+from cenat_hub.integrations.whatsapp.errors import explain_in_portuguese
+from cenat_hub.integrations.whatsapp.inbound import InboundStatus
+from cenat_hub.models import Message, MessageStatusEvent
+from cenat_hub.models.message import (
+    STATUS_DELIVERED,
+    STATUS_FAILED,
+    STATUS_PLAYED,
+    STATUS_RANK,
+    STATUS_READ,
+    STATUS_SENT,
+)
+
+_TIMESTAMP_COLUMNS = {
+    STATUS_SENT: "sent_at",
+    STATUS_DELIVERED: "delivered_at",
+    STATUS_READ: "read_at",
+    STATUS_PLAYED: "read_at",
+    STATUS_FAILED: "failed_at",
+}
+
+
+async def record_status(session: AsyncSession, status: InboundStatus) -> list[Event]:
+    """Store a status webhook once and apply it if its message is known."""
+    error = status.error
+    event_id = await insert_or_ignore(
+        session,
+        MessageStatusEvent,
+        {
+            "wa_message_id": status.wa_message_id,
+            "status": status.status,
+            "timestamp": status.timestamp,
+            "recipient_id": status.recipient_id,
+            "error_code": (error.code or 0) if error else 0,
+            "error_title": error.title if error else None,
+            "error_message": error.message if error else None,
+            "error_details": error.details if error else None,
+            "raw": status.raw,
+            "applied": False,
+            "received_at": utcnow(),
+        },
+        ["wa_message_id", "status", "error_code"],
+    )
+    if event_id is None:
+        return []
+    return await apply_pending_statuses(session, status.wa_message_id)
+
+
+async def apply_pending_statuses(
+    session: AsyncSession, wa_message_id: str
+) -> list[Event]:
+    """Apply every stored, unapplied status of one message."""
+    message = (
+        await session.execute(
+            select(Message)
+            .where(Message.wa_message_id == wa_message_id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if message is None:
+        return []
+    pending = (
+        await session.execute(
+            select(MessageStatusEvent)
+            .where(
+                MessageStatusEvent.wa_message_id == wa_message_id,
+                MessageStatusEvent.applied.is_(False),
+            )
+            .order_by(MessageStatusEvent.timestamp, MessageStatusEvent.id)
+        )
+    ).scalars()
+    changed = False
+    for event in pending:
+        changed = _apply(message, event) or changed
+        event.applied = True
+    if not changed:
+        return []
+    return [
+        Event(
+            "message.status",
+            {
+                "message_id": message.id,
+                "conversation_id": message.conversation_id,
+                "status": message.status,
+            },
+        )
+    ]
+
+
+def _apply(message: Message, event: MessageStatusEvent) -> bool:
+    """Apply one status to a message; return whether anything changed."""
+    if event.status not in STATUS_RANK:
+        return False
+    changed = False
+    column = _TIMESTAMP_COLUMNS.get(event.status)
+    if column and getattr(message, column) is None:
+        setattr(message, column, event.timestamp)
+        changed = True
+    if event.status == STATUS_FAILED:
+        message.error_code = event.error_code or None
+        message.error_title = event.error_title
+        message.error_message = explain_in_portuguese(
+            event.error_code or None, event.error_title
+        )
+        message.error_details = event.error_details
+        changed = True
+    if STATUS_RANK[event.status] > STATUS_RANK.get(message.status, -1):
+        message.status = event.status
+        changed = True
+    return changed
+
+
+async def unapplied_status_message_ids(
+    session: AsyncSession, limit: int = 500
+) -> list[str]:
+    """Return wamids that have unapplied statuses and a stored message."""
+    statement = (
+        select(MessageStatusEvent.wa_message_id)
+        .join(Message, Message.wa_message_id == MessageStatusEvent.wa_message_id)
+        .where(MessageStatusEvent.applied.is_(False))
+        .distinct()
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def mark_failed(
+    session: AsyncSession,
+    message: Message,
+    code: int | None,
+    title: str,
+    details: str | None,
+) -> None:
+    message.status = STATUS_FAILED
+    message.failed_at = utcnow()
+    message.error_code = code
+    message.error_title = title
+    message.error_message = explain_in_portuguese(code, title)
+    message.error_details = details

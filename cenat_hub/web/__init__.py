@@ -1,0 +1,1 @@
+"""The web application: app factory, shared state and dependencies."""

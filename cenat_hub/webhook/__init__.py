@@ -1,0 +1,1 @@
+"""Meta's webhook: verify, archive, acknowledge, then process every item."""

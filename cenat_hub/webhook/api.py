@@ -1,0 +1,84 @@
+"""``GET /webhook`` (Meta's handshake) and ``POST /webhook`` (deliveries)."""
+
+import hmac
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from cenat_hub.db.session import unit_of_work
+from cenat_hub.integrations.whatsapp.signature import (
+    SIGNATURE_HEADER,
+    is_valid_signature,
+)
+from cenat_hub.models import WebhookDelivery
+from cenat_hub.web.state import app_state
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["webhook"])
+
+# Meta's bodies reach a few megabytes (3 MB is the largest reported); anything
+# far above that is not from Meta and is refused before it fills memory.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """Read the raw body, or return None once it passes ``MAX_BODY_BYTES``."""
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.get("/webhook", response_class=PlainTextResponse)
+async def verify_webhook(
+    request: Request,
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    verify_token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+) -> PlainTextResponse:
+    """Answer Meta's subscription check with the bare challenge."""
+    expected = app_state(request).settings.webhook_verify_token.get_secret_value()
+    token_ok = verify_token is not None and hmac.compare_digest(
+        verify_token.encode(), expected.encode()
+    )
+    if mode != "subscribe" or not token_ok or challenge is None:
+        log.warning("webhook.verification_failed", mode=mode)
+        return PlainTextResponse("Verification failed.", status_code=403)
+    log.info("webhook.verified")
+    return PlainTextResponse(challenge)
+
+
+@router.post("/webhook")
+async def receive_webhook(request: Request) -> JSONResponse:
+    """Check the signature, archive the body, acknowledge, then process it."""
+    state = app_state(request)
+    body = await _read_body(request)
+    if body is None:
+        log.warning("webhook.body_too_large", limit=MAX_BODY_BYTES)
+        return JSONResponse({"detail": "Request body is too large."}, status_code=413)
+    signature = request.headers.get(SIGNATURE_HEADER)
+    app_secret = state.settings.whatsapp_app_secret.get_secret_value()
+    if signature is None:
+        log.warning("webhook.signature_missing", size=len(body))
+        return JSONResponse(
+            {"detail": "Missing X-Hub-Signature-256 header."}, status_code=401
+        )
+    if not is_valid_signature(body, signature, app_secret):
+        log.warning("webhook.signature_invalid", size=len(body))
+        return JSONResponse(
+            {"detail": "Invalid X-Hub-Signature-256 signature."}, status_code=403
+        )
+    async with unit_of_work(state.session_factory) as session:
+        delivery = WebhookDelivery(body=body, signature=signature[:100])
+        session.add(delivery)
+        await session.flush()
+        delivery_id = delivery.id
+    log.info("webhook.received", delivery_id=delivery_id, size=len(body))
+    state.webhook_worker.schedule(delivery_id)
+    return JSONResponse({"status": "received"})

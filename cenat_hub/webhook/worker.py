@@ -1,0 +1,162 @@
+"""Background processing of archived webhook bodies.
+
+A body is processed right after it is archived, and again by a periodic
+sweep when a previous attempt stopped half-way (crash, restart, error).
+Processing a body and marking it processed happen in one transaction, so a
+body is either fully applied or not at all. On PostgreSQL, ``FOR UPDATE SKIP
+LOCKED`` keeps two workers from processing the same body.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cenat_hub.db.session import unit_of_work
+from cenat_hub.db.types import utcnow
+from cenat_hub.events.hub import Event
+from cenat_hub.messages.statuses import (
+    apply_pending_statuses,
+    unapplied_status_message_ids,
+)
+from cenat_hub.models import WebhookDelivery
+from cenat_hub.models.webhook import (
+    DELIVERY_FAILED,
+    DELIVERY_PENDING,
+    DELIVERY_PROCESSED,
+)
+from cenat_hub.webhook.processing import (
+    UnreadableBodyError,
+    parse_body,
+    process_payload,
+)
+
+log = structlog.get_logger(__name__)
+
+MAX_ATTEMPTS = 5
+
+Publisher = Callable[[list[Event]], Awaitable[None]]
+
+
+class WebhookWorker:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        publish: Publisher,
+        sweep_interval_seconds: float = 5.0,
+    ) -> None:
+        self._session_factory = session_factory
+        self._publish = publish
+        self._sweep_interval = sweep_interval_seconds
+        self._in_flight: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def schedule(self, delivery_id: int) -> None:
+        """Start processing an archived body in the background."""
+        task = asyncio.create_task(self.process(delivery_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def stop(self) -> None:
+        """Stop sweeping and wait for the bodies being processed now."""
+        if self._sweeper:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def drain(self) -> None:
+        """Wait until every scheduled body is processed (used by tests and the CLI)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def process(self, delivery_id: int) -> None:
+        if delivery_id in self._in_flight:
+            return
+        self._in_flight.add(delivery_id)
+        try:
+            await self._process_once(delivery_id)
+        except Exception as exc:
+            log.exception("webhook.processing_failed", delivery_id=delivery_id)
+            await self._record_failure(delivery_id, exc)
+        finally:
+            self._in_flight.discard(delivery_id)
+
+    async def _process_once(self, delivery_id: int) -> None:
+        async with unit_of_work(self._session_factory) as session:
+            delivery = await _claim(session, delivery_id)
+            if delivery is None:
+                return
+            delivery.attempts += 1
+            try:
+                payload = parse_body(delivery.body)
+            except UnreadableBodyError as exc:
+                delivery.state = DELIVERY_FAILED
+                delivery.last_error = str(exc)[:2000]
+                log.warning("webhook.unreadable_body", delivery_id=delivery_id)
+                return
+            events = await process_payload(session, payload, delivery.received_at)
+            delivery.state = DELIVERY_PROCESSED
+            delivery.processed_at = utcnow()
+            delivery.last_error = None
+        await self._publish(events)
+
+    async def _record_failure(self, delivery_id: int, exc: Exception) -> None:
+        async with unit_of_work(self._session_factory) as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
+                return
+            delivery.attempts += 1
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.state = DELIVERY_FAILED
+
+    async def sweep(self) -> int:
+        """Process every pending body and apply late statuses; return bodies handled."""
+        async with self._session_factory() as session:
+            ids = list(
+                (
+                    await session.execute(
+                        select(WebhookDelivery.id)
+                        .where(WebhookDelivery.state == DELIVERY_PENDING)
+                        .order_by(WebhookDelivery.id)
+                        .limit(1000)
+                    )
+                ).scalars()
+            )
+        for delivery_id in ids:
+            await self.process(delivery_id)
+        await self._apply_late_statuses()
+        return len(ids)
+
+    async def _apply_late_statuses(self) -> None:
+        async with unit_of_work(self._session_factory) as session:
+            events: list[Event] = []
+            for wa_message_id in await unapplied_status_message_ids(session):
+                events += await apply_pending_statuses(session, wa_message_id)
+        await self._publish(events)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("webhook.sweep_failed")
+            await asyncio.sleep(self._sweep_interval)
+
+
+async def _claim(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:
+    statement = (
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.state == DELIVERY_PENDING
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

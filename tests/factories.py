@@ -1,0 +1,97 @@
+"""Builders of test data: fake people and numbers only."""
+
+from typing import Any
+
+import httpx
+
+from cenat_hub.auth.service import create_user
+from cenat_hub.channels.schemas import ChannelCreate
+from cenat_hub.channels.service import create_channel
+from cenat_hub.db.session import unit_of_work
+from cenat_hub.models import Channel, User
+from cenat_hub.web.state import AppState
+
+CHANNEL_1 = {
+    "name": "Pós-Graduação (SDR)",
+    "phone_number": "5511900000100",
+    "phone_number_id": "100000000000001",
+    "waba_id": "200000000000001",
+    "whatsapp_token": "sim-token-1",
+}
+CHANNEL_2 = {
+    "name": "Cursos Livres",
+    "phone_number": "5511900000200",
+    "phone_number_id": "100000000000002",
+    "waba_id": "200000000000001",
+    "whatsapp_token": "sim-token-2",
+}
+ADMIN_PASSWORD = "senha-de-teste-admin"
+AGENT_PASSWORD = "senha-de-teste-agente"
+
+
+async def make_channel(state: AppState, data: dict[str, str] = CHANNEL_1) -> Channel:
+    async with unit_of_work(state.session_factory) as session:
+        return await create_channel(session, state.cipher, ChannelCreate(**data))
+
+
+async def make_user(
+    state: AppState,
+    *,
+    email: str = "admin@teste.invalid",
+    password: str = ADMIN_PASSWORD,
+    role: str = "admin",
+    name: str = "Ana Admin Teste",
+) -> User:
+    async with unit_of_work(state.session_factory) as session:
+        return await create_user(
+            session, name=name, email=email, password=password, role=role
+        )
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    response = await client.post(
+        "/api/auth/login", json={"email": email, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def text_message_payload(
+    *,
+    wamid: str,
+    wa_id: str = "5511900000001",
+    body: str = "Olá, quero saber da pós",
+    name: str = "Ana Teste",
+    phone_number_id: str = "100000000000001",
+    timestamp: int | str = 1767225600,
+) -> dict[str, Any]:
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "200000000000001",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "5511900000100",
+                                "phone_number_id": phone_number_id,
+                            },
+                            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                            "messages": [
+                                {
+                                    "from": wa_id,
+                                    "id": wamid,
+                                    "timestamp": str(timestamp),
+                                    "type": "text",
+                                    "text": {"body": body},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }

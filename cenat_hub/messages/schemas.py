@@ -46,7 +46,10 @@ def message_to_dict(message: Message) -> dict[str, Any]:
             "filename": message.media_filename,
             "voice": message.media_voice,
             "animated": message.media_animated,
-            "url": f"/api/media/{message.media_id}" if message.media_id else None,
+            "url": message.media_url,
+            "download_url": f"/api/media/{message.media_id}"
+            if message.media_id
+            else None,
         }
     location = None
     if message.message_type == "location":

@@ -115,7 +115,7 @@ async def _process_messages_value(
         profile = _profile_for(raw, value.contacts)
         events += await ingest_inbound(session, channel, message, profile)
     for raw in value.statuses:
-        status = parse_status(raw, received_at)
+        status = parse_status(raw, received_at, value_error)
         if status is None:
             log.warning(
                 "webhook.status_without_id", phone_number_id=channel.phone_number_id

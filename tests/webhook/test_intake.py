@@ -42,7 +42,7 @@ async def test_handshake_wrong_token_is_403(client: httpx.AsyncClient) -> None:
     }
     response = await client.get("/webhook", params=params)
     assert response.status_code == 403
-    assert "1" != response.text
+    assert response.text != "1"
 
 
 async def test_handshake_wrong_mode_is_403(client: httpx.AsyncClient) -> None:

@@ -118,13 +118,20 @@ def parse_inbound_message(
     message_type = meta_type if meta_type in KNOWN_MESSAGE_TYPES else "unsupported"
     columns = _common_columns(raw)
     columns.update(_type_columns(message_type, raw))
+    system = as_dict(raw.get("system"))
     parsed = InboundMessage(
         wa_message_id=wa_message_id,
         message_type=message_type,
         timestamp=parse_timestamp(raw.get("timestamp"), received_at),
         from_phone=text(raw.get("from"), 150),
-        from_user_id=text(raw.get("from_user_id"), 150),
-        from_parent_user_id=text(raw.get("from_parent_user_id"), 150),
+        # A rotated business-scoped id arrives without a sender; the previous
+        # id is who wrote.
+        from_user_id=text(
+            raw.get("from_user_id") or system.get("previous_user_id"), 150
+        ),
+        from_parent_user_id=text(
+            raw.get("from_parent_user_id") or system.get("previous_parent_user_id"), 150
+        ),
         columns=columns,
     )
     if message_type == "edit":
@@ -282,7 +289,10 @@ class InboundStatus:
     raw: dict[str, Any]
 
 
-def parse_status(raw: dict[str, Any], received_at: datetime) -> InboundStatus | None:
+def parse_status(
+    raw: dict[str, Any], received_at: datetime, value_error: MessageError | None = None
+) -> InboundStatus | None:
+    """Parse one ``statuses[]`` item; errors may sit on the status or on its value."""
     wa_message_id = text(raw.get("id"), MAX_ID_CHARS)
     status = text(raw.get("status"), 20)
     if not wa_message_id or not status:
@@ -293,6 +303,7 @@ def parse_status(raw: dict[str, Any], received_at: datetime) -> InboundStatus | 
         timestamp=parse_timestamp(raw.get("timestamp"), received_at),
         recipient_id=text(raw.get("recipient_id"), 150)
         or text(raw.get("recipient_user_id"), 150),
-        error=MessageError.first_of(raw.get("errors")),
+        error=MessageError.first_of(raw.get("errors"))
+        or (value_error if status.lower() == "failed" else None),
         raw=raw,
     )

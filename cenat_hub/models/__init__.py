@@ -1,9 +1,11 @@
 """ORM models of every table; Alembic reads their metadata from here."""
 
 from cenat_hub.db.base import Base
+from cenat_hub.models.audit import AuditLogEntry
 from cenat_hub.models.channel import Channel
 from cenat_hub.models.contact import Contact, ContactIdentity, ContactTag, Tag
 from cenat_hub.models.conversation import Conversation
+from cenat_hub.models.crm import LeadEvent, LostReason, UserChannel
 from cenat_hub.models.media import MediaFile
 from cenat_hub.models.message import Message, MessageStatusEvent
 from cenat_hub.models.template import MessageTemplate
@@ -11,17 +13,21 @@ from cenat_hub.models.user import User
 from cenat_hub.models.webhook import WebhookDelivery
 
 __all__ = [
+    "AuditLogEntry",
     "Base",
     "Channel",
     "Contact",
     "ContactIdentity",
     "ContactTag",
     "Conversation",
+    "LeadEvent",
+    "LostReason",
     "MediaFile",
     "Message",
     "MessageStatusEvent",
     "MessageTemplate",
     "Tag",
     "User",
+    "UserChannel",
     "WebhookDelivery",
 ]

@@ -27,6 +27,15 @@ class Contact(Base):
     username: Mapped[str | None] = mapped_column(String(150))
     lead_status: Mapped[str] = mapped_column(String(30), default="novo", index=True)
     notes: Mapped[str | None] = mapped_column(Text)
+    notes_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes_updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    lost_reason_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lost_reasons.id", ondelete="SET NULL")
+    )
+    lost_reason_text: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channel_id: Mapped[int | None] = mapped_column(
         ForeignKey("channels.id", ondelete="SET NULL")
     )

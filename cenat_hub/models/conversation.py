@@ -34,6 +34,6 @@ class Conversation(Base):
     last_message_direction: Mapped[str | None] = mapped_column(String(10))
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
     assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -36,6 +36,16 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "lost_reasons",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lost_reasons")),
+        sa.UniqueConstraint("name", name=op.f("uq_lost_reasons_name")),
+    )
+    op.create_table(
         "message_status_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("wa_message_id", sa.String(length=255), nullable=False),
@@ -137,6 +147,30 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("actor_user_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=50), nullable=False),
+        sa.Column("target_type", sa.String(length=30), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "details",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_user_id"],
+            ["users.id"],
+            name=op.f("fk_audit_log_actor_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_log_created_at", ["created_at"], unique=False)
+
+    op.create_table(
         "contacts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("wa_id", sa.String(length=150), nullable=False),
@@ -145,6 +179,11 @@ def upgrade() -> None:
         sa.Column("username", sa.String(length=150), nullable=True),
         sa.Column("lead_status", sa.String(length=30), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("notes_updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("notes_updated_by_id", sa.Integer(), nullable=True),
+        sa.Column("lost_reason_id", sa.Integer(), nullable=True),
+        sa.Column("lost_reason_text", sa.Text(), nullable=True),
+        sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("channel_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -152,6 +191,18 @@ def upgrade() -> None:
             ["channel_id"],
             ["channels.id"],
             name=op.f("fk_contacts_channel_id_channels"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["lost_reason_id"],
+            ["lost_reasons.id"],
+            name=op.f("fk_contacts_lost_reason_id_lost_reasons"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["notes_updated_by_id"],
+            ["users.id"],
+            name=op.f("fk_contacts_notes_updated_by_id_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
@@ -162,6 +213,24 @@ def upgrade() -> None:
             batch_op.f("ix_contacts_lead_status"), ["lead_status"], unique=False
         )
 
+    op.create_table(
+        "user_channels",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name=op.f("fk_user_channels_channel_id_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_user_channels_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", "channel_id", name=op.f("pk_user_channels")),
+    )
     op.create_table(
         "contact_identities",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -247,12 +316,51 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_conversations_assignee_id"), ["assignee_id"], unique=False
+        )
+        batch_op.create_index(
             "ix_conversations_channel_last_message",
             ["channel_id", "last_message_at"],
             unique=False,
         )
         batch_op.create_index(
             batch_op.f("ix_conversations_contact_id"), ["contact_id"], unique=False
+        )
+
+    op.create_table(
+        "lead_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column(
+            "old_value",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "new_value",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_lead_events_contact_id_contacts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_lead_events_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lead_events")),
+    )
+    with op.batch_alter_table("lead_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_lead_events_contact_created", ["contact_id", "created_at"], unique=False
         )
 
     op.create_table(
@@ -432,9 +540,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_messages_channel_timestamp")
 
     op.drop_table("messages")
+    with op.batch_alter_table("lead_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_lead_events_contact_created")
+
+    op.drop_table("lead_events")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversations_contact_id"))
         batch_op.drop_index("ix_conversations_channel_last_message")
+        batch_op.drop_index(batch_op.f("ix_conversations_assignee_id"))
 
     op.drop_table("conversations")
     with op.batch_alter_table("contact_tags", schema=None) as batch_op:
@@ -445,10 +558,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contact_identities_contact_id"))
 
     op.drop_table("contact_identities")
+    op.drop_table("user_channels")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contacts_lead_status"))
 
     op.drop_table("contacts")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_log_created_at")
+
+    op.drop_table("audit_log")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_deliveries_state")
 
@@ -463,4 +581,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_message_status_events_unapplied")
 
     op.drop_table("message_status_events")
+    op.drop_table("lost_reasons")
     op.drop_table("channels")

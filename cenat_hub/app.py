@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 import httpx
 import structlog
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from cenat_hub import __version__
 from cenat_hub.auth.api import router as auth_router
@@ -21,7 +22,10 @@ from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.logging import configure_logging
 from cenat_hub.messages.api import router as messages_router
 from cenat_hub.security.crypto import TokenCipher
+from cenat_hub.web.pages import router as pages_router
+from cenat_hub.web.security import install_security_headers
 from cenat_hub.web.state import AppState
+from cenat_hub.web.templating import STATIC_DIR
 from cenat_hub.webhook.api import router as webhook_router
 from cenat_hub.webhook.worker import WebhookWorker
 
@@ -105,6 +109,7 @@ def create_app(
 
     app = FastAPI(title="Cenat Hub", version=__version__, lifespan=lifespan)
     install_error_handler(app)
+    install_security_headers(app)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
@@ -116,8 +121,10 @@ def create_app(
         channels_router,
         contacts_router,
         messages_router,
+        pages_router,
     ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     whatsapp_waba_id: str | None = None
     whatsapp_phone_number: str | None = None
 
+    # node_modules folder where `npm ci` put the browser libraries.
+    web_vendor_dir: Path = Path(__file__).resolve().parent.parent / "node_modules"
+
     log_level: str = "INFO"
     log_json: bool | None = None
     timezone: str = "America/Sao_Paulo"

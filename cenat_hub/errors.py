@@ -1,10 +1,11 @@
 """The one error base class of the service and its HTTP handler."""
 
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 log = structlog.get_logger(__name__)
 
@@ -58,19 +59,43 @@ class UpstreamError(CenatHubError):
     code = "upstream_error"
 
 
-async def _handle_cenat_hub_error(request: Request, exc: Exception) -> JSONResponse:
+async def _handle_cenat_hub_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CenatHubError)
+    if exc.status_code == 303:
+        target = quote(request.url.path, safe="/")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
     log.info(
         "request.rejected",
         path=request.url.path,
         status=exc.status_code,
         error_code=exc.code,
     )
+    if _is_page_request(request):
+        from cenat_hub.web.templating import templates
+
+        context = {
+            "request": request,
+            "user": None,
+            "csrf_token": "",
+            "message": exc.message,
+        }
+        return templates.TemplateResponse(
+            request, "error.html", context, status_code=exc.status_code
+        )
     body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
     if exc.details:
         body["details"] = exc.details
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _is_page_request(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/webhook", "/static/")) or request.headers.get(
+        "hx-request"
+    ):
+        return False
+    return "text/html" in request.headers.get("accept", "")
 
 
 def install_error_handler(app: FastAPI) -> None:

@@ -12,11 +12,17 @@ class LeadEvent(Base):
     """One change to a lead: status, tags or notes, with who made it."""
 
     __tablename__ = "lead_events"
-    __table_args__ = (Index("ix_lead_events_contact_created", "contact_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_lead_events_contact_created", "contact_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     # status_changed, tag_added, tag_removed, notes_changed
     kind: Mapped[str] = mapped_column(String(30))
     old_value: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cenat_hub.errors import AuthenticationError, PermissionDeniedError
 from cenat_hub.models import User
 from cenat_hub.security.tokens import decode_access_token
+from cenat_hub.web.security import (
+    SESSION_COOKIE,
+)
 from cenat_hub.web.state import AppState, app_state
-
-SESSION_COOKIE = "cenat_session"
 
 _bearer = HTTPBearer(auto_error=False)
 

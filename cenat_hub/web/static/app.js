@@ -1,0 +1,12 @@
+// Behaviour shared by every page. Inline scripts are blocked by the
+// Content-Security-Policy, so page scripts live in files like this one.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const current = window.location.pathname;
+  for (const link of document.querySelectorAll(".mainnav a")) {
+    if (current.startsWith(link.getAttribute("href"))) {
+      link.setAttribute("aria-current", "page");
+    }
+  }
+});

@@ -1,0 +1,3 @@
+from cenat_hub.cli import app
+
+app()

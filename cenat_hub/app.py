@@ -58,6 +58,7 @@ def build_state(
             settings.graph_api_url,
             http_client=graph_http,
             timeout_seconds=settings.graph_api_timeout_seconds,
+            retry_delays=settings.graph_retry_delays_seconds,
         ),
         cipher=TokenCipher(settings.encryption_key.get_secret_value()),
         webhook_worker=WebhookWorker(

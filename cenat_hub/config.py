@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     graph_api_url: str = DEFAULT_GRAPH_API_URL
     graph_api_timeout_seconds: float = 15.0
+    # Pauses before each retry of a throttled or 5xx Graph API call.
+    graph_retry_delays_seconds: tuple[float, ...] = (0.5, 1.0, 2.0)
 
     webhook_verify_token: SecretStr = SecretStr("development-only-secret")
     whatsapp_app_secret: SecretStr = SecretStr("development-only-secret")

@@ -98,6 +98,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         jwt_secret=SecretStr("test-jwt-secret-0123456789abcdef"),
         encryption_key=SecretStr("test-encryption-key-0123456789"),
         graph_api_url="http://graph.test/v23.0",
+        graph_retry_delays_seconds=(0.01, 0.02),
         run_migrations_on_start=False,
         background_sweep_seconds=3600,
     )

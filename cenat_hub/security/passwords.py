@@ -1,6 +1,7 @@
 """Password hashing: argon2id for new hashes, bcrypt still accepted."""
 
 import hashlib
+from functools import cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -28,9 +29,11 @@ def verify_password(password: str, stored_hash: str) -> tuple[bool, str | None]:
         return False, None
 
 
+@cache
+def _dummy_hash() -> str:
+    return _password_hash.hash(hashlib.sha256(b"cenat-hub").hexdigest())
+
+
 def dummy_verify() -> None:
     """Spend the time of one verification, so unknown emails take as long."""
-    _password_hash.verify("not-the-password", _DUMMY_HASH)
-
-
-_DUMMY_HASH = _password_hash.hash(hashlib.sha256(b"cenat-hub").hexdigest())
+    _password_hash.verify("not-the-password", _dummy_hash())

@@ -42,14 +42,14 @@ async def wait_for(
     timeout: float = 5.0,
     interval: float = 0.02,
 ) -> Any:
-    """Poll ``condition`` until it returns a truthy value, or fail after ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    """Poll ``condition`` until it returns a truthy value, or fail after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
     while True:
         result = await condition()
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
+            raise AssertionError(f"condition not met within {seconds} s")
         await asyncio.sleep(interval)
 
 

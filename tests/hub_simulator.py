@@ -39,7 +39,7 @@ def simulator_config(app_secret: str) -> SimulatorConfig:
 
 async def wait_for(
     condition: Callable[[], Awaitable[Any]],
-    timeout: float = 5.0,
+    seconds: float = 5.0,
     interval: float = 0.02,
 ) -> Any:
     """Poll ``condition`` until it returns a truthy value, or fail after ``seconds``."""

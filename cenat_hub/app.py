@@ -23,6 +23,7 @@ from cenat_hub.logging import configure_logging
 from cenat_hub.messages.api import router as messages_router
 from cenat_hub.security.crypto import TokenCipher
 from cenat_hub.web.pages import router as pages_router
+from cenat_hub.web.request_id import RequestIdMiddleware
 from cenat_hub.web.security import install_security_headers
 from cenat_hub.web.state import AppState
 from cenat_hub.web.templating import STATIC_DIR
@@ -111,6 +112,7 @@ def create_app(
     app = FastAPI(title="Cenat Hub", version=__version__, lifespan=lifespan)
     install_error_handler(app)
     install_security_headers(app)
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:

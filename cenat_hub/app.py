@@ -21,6 +21,8 @@ from cenat_hub.events.hub import EventHub
 from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.logging import configure_logging
 from cenat_hub.messages.api import router as messages_router
+from cenat_hub.ops.api import router as ops_router
+from cenat_hub.ops.metrics import RequestMetricsMiddleware
 from cenat_hub.security.crypto import TokenCipher
 from cenat_hub.web.pages import router as pages_router
 from cenat_hub.web.request_id import RequestIdMiddleware
@@ -112,6 +114,7 @@ def create_app(
     app = FastAPI(title="Cenat Hub", version=__version__, lifespan=lifespan)
     install_error_handler(app)
     install_security_headers(app)
+    app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
 
     @app.get("/health", tags=["health"])
@@ -125,6 +128,7 @@ def create_app(
         contacts_router,
         messages_router,
         pages_router,
+        ops_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

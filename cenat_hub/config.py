@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # node_modules folder where `npm ci` put the browser libraries.
     web_vendor_dir: Path = Path(__file__).resolve().parent.parent / "node_modules"
 
+    # Bearer token a Prometheus server sends to /metrics; without it only
+    # direct loopback clients may scrape.
+    metrics_token: SecretStr | None = None
+
     log_level: str = "INFO"
     log_json: bool | None = None
     timezone: str = "America/Sao_Paulo"

@@ -26,10 +26,10 @@ def downgrade(database_url: str, revision: str) -> None:
 
 def current_revision(database_url: str) -> str | None:
     """Return the revision the database is at, or None before the first one."""
-    return asyncio.run(_current_revision_async(database_url))
+    return asyncio.run(current_revision_async(database_url))
 
 
-async def _current_revision_async(database_url: str) -> str | None:
+async def current_revision_async(database_url: str) -> str | None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.ext.asyncio import create_async_engine

@@ -29,6 +29,7 @@ from cenat_hub.messages.schemas import SendTextRequest
 from cenat_hub.messages.statuses import apply_pending_statuses, mark_failed
 from cenat_hub.models import Channel, Contact, Conversation, Message, User
 from cenat_hub.models.message import DIRECTION_OUTBOUND, STATUS_PENDING, STATUS_SENT
+from cenat_hub.ops.metrics import SENDS
 from cenat_hub.web.state import AppState
 
 log = structlog.get_logger(__name__)
@@ -167,6 +168,7 @@ async def _store_failure(
         message = await session.get(Message, message_id)
         assert message is not None
         await mark_failed(session, message, exc.code, exc.title, exc.details)
+    SENDS.labels("failed", str(exc.code or 0)).inc()
     await state.events.publish([_status_event(message)])
     return message
 
@@ -189,6 +191,7 @@ async def _store_success(
         if wa_message_id:
             events += await apply_pending_statuses(session, wa_message_id)
     log.info("message.sent", message_id=message_id)
+    SENDS.labels("sent", "0").inc()
     await state.events.publish(events)
     return message
 

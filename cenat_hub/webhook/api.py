@@ -13,6 +13,7 @@ from cenat_hub.integrations.whatsapp.signature import (
     is_valid_signature,
 )
 from cenat_hub.models import WebhookDelivery
+from cenat_hub.ops.metrics import WEBHOOK_DELIVERIES
 from cenat_hub.web.state import app_state
 
 log = structlog.get_logger(__name__)
@@ -61,16 +62,19 @@ async def receive_webhook(request: Request) -> JSONResponse:
     body = await _read_body(request)
     if body is None:
         log.warning("webhook.body_too_large", limit=MAX_BODY_BYTES)
+        WEBHOOK_DELIVERIES.labels("too_large").inc()
         return JSONResponse({"detail": "Request body is too large."}, status_code=413)
     signature = request.headers.get(SIGNATURE_HEADER)
     app_secret = state.settings.whatsapp_app_secret.get_secret_value()
     if signature is None:
         log.warning("webhook.signature_missing", size=len(body))
+        WEBHOOK_DELIVERIES.labels("bad_signature").inc()
         return JSONResponse(
             {"detail": "Missing X-Hub-Signature-256 header."}, status_code=401
         )
     if not is_valid_signature(body, signature, app_secret):
         log.warning("webhook.signature_invalid", size=len(body))
+        WEBHOOK_DELIVERIES.labels("bad_signature").inc()
         return JSONResponse(
             {"detail": "Invalid X-Hub-Signature-256 signature."}, status_code=403
         )
@@ -80,5 +84,6 @@ async def receive_webhook(request: Request) -> JSONResponse:
         await session.flush()
         delivery_id = delivery.id
     log.info("webhook.received", delivery_id=delivery_id, size=len(body))
+    WEBHOOK_DELIVERIES.labels("accepted").inc()
     state.webhook_worker.schedule(delivery_id)
     return JSONResponse({"status": "received"})

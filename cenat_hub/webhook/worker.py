@@ -27,6 +27,7 @@ from cenat_hub.models.webhook import (
     DELIVERY_PENDING,
     DELIVERY_PROCESSED,
 )
+from cenat_hub.ops.metrics import WEBHOOK_PROCESSING_LAG
 from cenat_hub.webhook.processing import (
     UnreadableBodyError,
     parse_body,
@@ -105,6 +106,8 @@ class WebhookWorker:
             delivery.state = DELIVERY_PROCESSED
             delivery.processed_at = utcnow()
             delivery.last_error = None
+            lag = (delivery.processed_at - delivery.received_at).total_seconds()
+        WEBHOOK_PROCESSING_LAG.observe(lag)
         await self._publish(events)
 
     async def _record_failure(self, delivery_id: int, exc: Exception) -> None:

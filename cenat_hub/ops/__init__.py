@@ -1,0 +1,1 @@
+"""Operating the service: readiness, metrics, configuration checks, the webhook archive."""

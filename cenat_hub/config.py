@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     run_migrations_on_start: bool = True
     background_sweep_seconds: float = Field(default=5.0, gt=0)
 
+    @field_validator("metrics_token", "whatsapp_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("graph_api_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

@@ -83,3 +83,14 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def create_admin(env: dict[str, str], email: str, password: str) -> None:
+    """Create an admin with ``cenat-hub create-admin``, as an operator would."""
+    command = [sys.executable, "-m", "cenat_hub", "create-admin", "--email", email]
+    command += ["--name", "Ana Teste", "--password", password]
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        command, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"create-admin failed: {result.stderr}")

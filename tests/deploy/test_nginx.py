@@ -3,7 +3,6 @@
 import asyncio
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,7 +11,13 @@ import pytest
 
 from cenat_hub.integrations.whatsapp.signature import encode_body
 from tests.conftest import VERIFY_TOKEN, signed_headers
-from tests.deploy.processes import free_port, hub_environment, start_hub, stop
+from tests.deploy.processes import (
+    create_admin,
+    free_port,
+    hub_environment,
+    start_hub,
+    stop,
+)
 from tests.factories import text_message_payload
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -103,25 +108,9 @@ def _start_nginx(config: Path, https_port: int) -> subprocess.Popen[bytes]:
 async def test_nginx_in_front_of_two_workers(postgres_url: str, tmp_path: Path) -> None:
     hub_port, http_port, https_port = free_port(), free_port(), free_port()
     env = hub_environment(postgres_url, tmp_path / "data", "http://127.0.0.1:9/v23.0")
-    create_admin = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cenat_hub",
-            "create-admin",
-            "--email",
-            "ana@teste.invalid",
-            "--name",
-            "Ana Teste",
-            "--password",
-            "senha-do-teste-nginx",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    await asyncio.to_thread(
+        create_admin, env, "ana@teste.invalid", "senha-do-teste-nginx"
     )
-    assert create_admin.returncode == 0, create_admin.stderr
     hub = await asyncio.to_thread(start_hub, env, hub_port, 2, tmp_path / "hub.log")
     nginx = _start_nginx(
         _nginx_config(tmp_path, hub_port, http_port, https_port), https_port
@@ -164,7 +153,8 @@ async def test_nginx_in_front_of_two_workers(postgres_url: str, tmp_path: Path) 
             assert metrics.status_code == 404
             assert len(page.headers["x-request-id"]) == 32
 
-        plain = httpx.get(f"http://127.0.0.1:{http_port}/login", follow_redirects=False)
+        async with httpx.AsyncClient() as plain_client:
+            plain = await plain_client.get(f"http://127.0.0.1:{http_port}/login")
         assert plain.status_code == 301
         assert plain.headers["location"].startswith("https://")
     finally:

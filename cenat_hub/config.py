@@ -1,5 +1,6 @@
 """Settings read from the environment or a ``.env`` file."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -118,4 +119,5 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """Read settings from the environment and from ``CENAT_HUB_ENV_FILE`` (default ``.env``)."""
+    return Settings(_env_file=os.environ.get("CENAT_HUB_ENV_FILE", ".env"))

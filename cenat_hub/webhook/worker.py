@@ -85,7 +85,11 @@ class WebhookWorker:
             await self._process_once(delivery_id)
         except Exception as exc:
             log.exception("webhook.processing_failed", delivery_id=delivery_id)
-            await self._record_failure(delivery_id, exc)
+            try:
+                await self._record_failure(delivery_id, exc)
+            except Exception:
+                # The body stays pending and the next sweep tries again.
+                log.exception("webhook.failure_not_recorded", delivery_id=delivery_id)
         finally:
             self._in_flight.discard(delivery_id)
 

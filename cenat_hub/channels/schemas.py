@@ -45,6 +45,8 @@ class ChannelUpdate(BaseModel):
     ``waba_id`` may be set to null; the token can only be replaced.
     """
 
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone_number: str | None = Field(default=None, min_length=8, max_length=30)
     waba_id: str | None = Field(default=None, max_length=50, pattern=r"^\d*$")

@@ -13,6 +13,7 @@ from cenat_hub.auth.api import router as auth_router
 from cenat_hub.channels.api import router as channels_router
 from cenat_hub.channels.api import users_router as user_channels_router
 from cenat_hub.channels.service import upsert_configured_channel
+from cenat_hub.channels.views import router as channels_pages_router
 from cenat_hub.config import Settings, get_settings
 from cenat_hub.contacts.api import router as contacts_router
 from cenat_hub.conversations.api import router as conversations_router
@@ -126,6 +127,7 @@ def create_app(
         conversations_router,
         messages_router,
         pages_router,
+        channels_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from cenat_hub.models import Channel, Contact, Conversation, User, UserChannel
+from cenat_hub.models.user import ROLE_AGENT
 
 MAX_CHANNELS_PER_USER = 500
 
@@ -114,3 +115,27 @@ async def set_user_channels(
     )
     await session.flush()
     return wanted
+
+
+async def agents_with_channels(session: AsyncSession) -> list[tuple[User, set[int]]]:
+    """List active agents by name, each with the channel ids they are limited to."""
+    agents = list(
+        (
+            await session.execute(
+                select(User)
+                .where(User.role == ROLE_AGENT, User.is_active.is_(True))
+                .order_by(User.name, User.id)
+            )
+        ).scalars()
+    )
+    rows = (
+        await session.execute(
+            select(UserChannel.user_id, UserChannel.channel_id).where(
+                UserChannel.user_id.in_([agent.id for agent in agents])
+            )
+        )
+    ).all()
+    limits: dict[int, set[int]] = {}
+    for user_id, channel_id in rows:
+        limits.setdefault(user_id, set()).add(channel_id)
+    return [(agent, limits.get(agent.id, set())) for agent in agents]

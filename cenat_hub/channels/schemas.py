@@ -17,6 +17,12 @@ def _phone_digits(value: str) -> str:
     return digits
 
 
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
 class ChannelCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     phone_number: str = Field(min_length=8, max_length=30)
@@ -37,6 +43,11 @@ class ChannelCreate(BaseModel):
     def _digits(cls, value: str) -> str:
         return _phone_digits(value)
 
+    @field_validator("waba_id", mode="before")
+    @classmethod
+    def _blank_is_null(cls, value: object) -> object:
+        return _blank_to_none(value)
+
 
 class ChannelUpdate(BaseModel):
     """Fields an admin may change; omitted fields keep their value.
@@ -49,7 +60,7 @@ class ChannelUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone_number: str | None = Field(default=None, min_length=8, max_length=30)
-    waba_id: str | None = Field(default=None, max_length=50, pattern=r"^\d*$")
+    waba_id: str | None = Field(default=None, max_length=50, pattern=r"^\d+$")
     whatsapp_token: str | None = Field(default=None, min_length=1, max_length=4096)
 
     @field_validator("name", "whatsapp_token")
@@ -67,10 +78,10 @@ class ChannelUpdate(BaseModel):
     def _digits(cls, value: str | None) -> str | None:
         return None if value is None else _phone_digits(value)
 
-    @field_validator("waba_id")
+    @field_validator("waba_id", mode="before")
     @classmethod
-    def _empty_is_null(cls, value: str | None) -> str | None:
-        return value or None
+    def _blank_is_null(cls, value: object) -> object:
+        return _blank_to_none(value)
 
 
 class ChannelOut(BaseModel):

@@ -17,6 +17,7 @@ from cenat_hub.channels.views import router as channels_pages_router
 from cenat_hub.config import Settings, get_settings
 from cenat_hub.contacts.api import router as contacts_router
 from cenat_hub.conversations.api import router as conversations_router
+from cenat_hub.dashboard.api import router as dashboard_router
 from cenat_hub.db.migrate import upgrade_in_thread
 from cenat_hub.db.session import create_engine, create_session_factory, unit_of_work
 from cenat_hub.errors import install_error_handler
@@ -125,6 +126,7 @@ def create_app(
         user_channels_router,
         contacts_router,
         conversations_router,
+        dashboard_router,
         messages_router,
         pages_router,
         channels_pages_router,

@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,18 @@ class Settings(BaseSettings):
     timezone: str = "America/Sao_Paulo"
     run_migrations_on_start: bool = True
     background_sweep_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"TIMEZONE {value!r} is not a known IANA time zone; "
+                "use a name like America/Sao_Paulo."
+            ) from exc
+        return value
 
     @field_validator("graph_api_url")
     @classmethod

@@ -18,6 +18,7 @@ from cenat_hub.config import Settings, get_settings
 from cenat_hub.contacts.api import router as contacts_router
 from cenat_hub.conversations.api import router as conversations_router
 from cenat_hub.dashboard.api import router as dashboard_router
+from cenat_hub.dashboard.views import router as dashboard_pages_router
 from cenat_hub.db.migrate import upgrade_in_thread
 from cenat_hub.db.session import create_engine, create_session_factory, unit_of_work
 from cenat_hub.errors import install_error_handler
@@ -130,6 +131,7 @@ def create_app(
         messages_router,
         pages_router,
         channels_pages_router,
+        dashboard_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,6 +1,8 @@
 """The Dashboard page: cards, tables and the daily-activity chart."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cenat_hub.channels.access import visible_channel_ids
@@ -9,6 +11,7 @@ from cenat_hub.dashboard import service
 from cenat_hub.dashboard.chart import build_chart
 from cenat_hub.dashboard.period import PERIOD_DAYS
 from cenat_hub.db.types import utcnow
+from cenat_hub.errors import InvalidInputError
 from cenat_hub.web.dependencies import Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates
@@ -52,6 +55,14 @@ def format_percent(ratio: float | None) -> str:
     return f"{ratio * 100:.0f}%".replace(".", ",")
 
 
+def _channel_filter(value: str) -> int | None:
+    if not value.strip():
+        return None
+    if not value.strip().isdigit():
+        raise InvalidInputError(f"channel_id={value!r} is invalid; use a channel id.")
+    return int(value)
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 async def dashboard_page(
     request: Request,
@@ -59,14 +70,18 @@ async def dashboard_page(
     state: State,
     user: PageUser,
     days: int = 7,
-    channel_id: int | None = None,
+    channel_id: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    """Render the dashboard, or only its body for an htmx request."""
+    """Render the dashboard, or only its body for an htmx request.
+
+    ``channel_id`` is a string because the channel selector sends an empty
+    value for "every channel".
+    """
     visible = await visible_channel_ids(session, user)
     stats = await service.dashboard_stats(
         session,
         visible=visible,
-        channel_id=channel_id,
+        channel_id=_channel_filter(channel_id),
         days=days,
         timezone=state.settings.timezone,
         now=utcnow(),

@@ -234,7 +234,7 @@ async def lost_reasons(
 
 
 def _waiting_since() -> ColumnElement[datetime]:
-    """The first inbound message after the conversation's last reply."""
+    """Select the time of the first inbound message after the last reply."""
     reply = aliased(Message)
     last_reply = (
         select(func.max(reply.timestamp))

@@ -62,7 +62,10 @@ async def wait_for_json(
     expected_length: int,
     timeout_seconds: float = 10,
 ) -> list[dict[str, Any]]:
-    """Poll an API list until it has ``expected_length`` items; the webhook is async."""
+    """Poll an API list until it has ``expected_length`` items.
+
+    Webhooks are processed in the background after the 200, so results lag.
+    """
     async with httpx.AsyncClient(base_url=server.url, headers=headers) as http:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_seconds

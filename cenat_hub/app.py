@@ -11,9 +11,14 @@ from fastapi.staticfiles import StaticFiles
 from cenat_hub import __version__
 from cenat_hub.auth.api import router as auth_router
 from cenat_hub.channels.api import router as channels_router
+from cenat_hub.channels.api import users_router as user_channels_router
 from cenat_hub.channels.service import upsert_configured_channel
+from cenat_hub.channels.views import router as channels_pages_router
 from cenat_hub.config import Settings, get_settings
 from cenat_hub.contacts.api import router as contacts_router
+from cenat_hub.conversations.api import router as conversations_router
+from cenat_hub.dashboard.api import router as dashboard_router
+from cenat_hub.dashboard.views import router as dashboard_pages_router
 from cenat_hub.db.migrate import upgrade_in_thread
 from cenat_hub.db.session import create_engine, create_session_factory, unit_of_work
 from cenat_hub.errors import install_error_handler
@@ -125,10 +130,15 @@ def create_app(
         webhook_router,
         auth_router,
         channels_router,
+        user_channels_router,
         contacts_router,
+        conversations_router,
+        dashboard_router,
         messages_router,
         pages_router,
         ops_router,
+        channels_pages_router,
+        dashboard_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

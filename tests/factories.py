@@ -95,3 +95,28 @@ def text_message_payload(
             }
         ],
     }
+
+
+async def make_agent(
+    state: AppState,
+    *,
+    email: str = "agente@teste.invalid",
+    name: str = "Bruno Atendente Teste",
+) -> User:
+    return await make_user(
+        state, email=email, password=AGENT_PASSWORD, role="atendente", name=name
+    )
+
+
+async def admin_headers(client: httpx.AsyncClient, state: AppState) -> dict[str, str]:
+    """Create the test admin and return bearer headers for it."""
+    admin = await make_user(state)
+    return await login(client, admin.email, ADMIN_PASSWORD)
+
+
+async def agent_headers(
+    client: httpx.AsyncClient, state: AppState, email: str = "agente@teste.invalid"
+) -> tuple[User, dict[str, str]]:
+    """Create an agent and return it with bearer headers for it."""
+    agent = await make_agent(state, email=email, name=f"Atendente {email}")
+    return agent, await login(client, agent.email, AGENT_PASSWORD)

@@ -1,21 +1,52 @@
-"""Channel rules: creation, lookup and the token a channel calls Meta with."""
+"""Channel rules: creation, editing, activation, the token check and lookups."""
+
+from typing import Any
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cenat_hub.channels.schemas import ChannelCreate
+from cenat_hub.channels.access import channel_clause, set_user_channels
+from cenat_hub.channels.schemas import (
+    ChannelCheck,
+    ChannelCheckError,
+    ChannelCreate,
+    ChannelUpdate,
+)
 from cenat_hub.contacts.phone import digits_only
 from cenat_hub.errors import ConflictError, NotFoundError
-from cenat_hub.models import Channel
+from cenat_hub.integrations.whatsapp.client import GraphClient
+from cenat_hub.integrations.whatsapp.errors import GraphAPIError
+from cenat_hub.models import AuditLogEntry, Channel, User
 from cenat_hub.security.crypto import TokenCipher
 
 log = structlog.get_logger(__name__)
 
+# Meta's quality rating of a phone number, as the Canais page names it.
+QUALITY_RATING_LABELS = {
+    "GREEN": "Alta",
+    "YELLOW": "Média",
+    "RED": "Baixa",
+    "UNKNOWN": "Desconhecida",
+    "NA": "Sem avaliação",
+}
+
+
+async def list_channels(
+    session: AsyncSession,
+    visible: set[int] | None = None,
+    *,
+    include_inactive: bool = False,
+) -> list[Channel]:
+    """List channels by id, limited to ``visible`` ids when given."""
+    statement = select(Channel).where(channel_clause(Channel.id, visible))
+    if not include_inactive:
+        statement = statement.where(Channel.is_active.is_(True))
+    return list((await session.execute(statement.order_by(Channel.id))).scalars())
+
 
 async def list_active_channels(session: AsyncSession) -> list[Channel]:
-    statement = select(Channel).where(Channel.is_active.is_(True)).order_by(Channel.id)
-    return list((await session.execute(statement)).scalars())
+    return await list_channels(session)
 
 
 async def get_channel(session: AsyncSession, channel_id: int) -> Channel:
@@ -25,8 +56,30 @@ async def get_channel(session: AsyncSession, channel_id: int) -> Channel:
     return channel
 
 
+def _audit(
+    session: AsyncSession,
+    actor: User | None,
+    action: str,
+    target_type: str,
+    target_id: int,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditLogEntry(
+            actor_user_id=actor.id if actor else None,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            details=details,
+        )
+    )
+
+
 async def create_channel(
-    session: AsyncSession, cipher: TokenCipher, data: ChannelCreate
+    session: AsyncSession,
+    cipher: TokenCipher,
+    data: ChannelCreate,
+    actor: User | None = None,
 ) -> Channel:
     existing = (
         await session.execute(
@@ -48,12 +101,161 @@ async def create_channel(
     )
     session.add(channel)
     await session.flush()
+    _audit(session, actor, "channel.created", "channel", channel.id)
     log.info(
         "channel.created",
         channel_id=channel.id,
         phone_number_id=channel.phone_number_id,
     )
     return channel
+
+
+async def update_channel(
+    session: AsyncSession,
+    cipher: TokenCipher,
+    channel_id: int,
+    data: ChannelUpdate,
+    actor: User,
+) -> Channel:
+    """Apply the fields present in ``data``; a new token replaces the stored one."""
+    channel = await get_channel(session, channel_id)
+    fields = data.model_fields_set
+    changed = []
+    if "name" in fields and data.name is not None and data.name != channel.name:
+        channel.name = data.name
+        changed.append("name")
+    if (
+        "phone_number" in fields
+        and data.phone_number is not None
+        and data.phone_number != channel.phone_number
+    ):
+        channel.phone_number = data.phone_number
+        changed.append("phone_number")
+    if "waba_id" in fields and data.waba_id != channel.waba_id:
+        channel.waba_id = data.waba_id
+        changed.append("waba_id")
+    if "whatsapp_token" in fields and data.whatsapp_token is not None:
+        channel.whatsapp_token = cipher.encrypt(data.whatsapp_token)
+        changed.append("whatsapp_token")
+    if changed:
+        await session.flush()
+        _audit(
+            session,
+            actor,
+            "channel.updated",
+            "channel",
+            channel.id,
+            {"fields": changed},
+        )
+        log.info("channel.updated", channel_id=channel.id, fields=changed)
+    return channel
+
+
+async def set_channel_active(
+    session: AsyncSession, channel_id: int, active: bool, actor: User
+) -> Channel:
+    """Activate or deactivate a channel; its conversations and messages stay."""
+    channel = await get_channel(session, channel_id)
+    if channel.is_active == active:
+        return channel
+    channel.is_active = active
+    await session.flush()
+    action = "channel.activated" if active else "channel.deactivated"
+    _audit(session, actor, action, "channel", channel.id)
+    log.info(action, channel_id=channel.id)
+    return channel
+
+
+def read_token(cipher: TokenCipher, channel: Channel) -> str | None:
+    """Decrypt a channel's token, or return None when ``ENCRYPTION_KEY`` changed."""
+    try:
+        return cipher.decrypt(channel.whatsapp_token)
+    except ValueError:
+        log.warning("channel.token_unreadable", channel_id=channel.id)
+        return None
+
+
+def unreadable_token_check(channel_id: int) -> ChannelCheck:
+    return ChannelCheck(
+        channel_id=channel_id,
+        ok=False,
+        error=ChannelCheckError(
+            code=None,
+            http_status=None,
+            message=(
+                "O token salvo não pode ser lido com a chave de criptografia atual. "
+                "Salve o token do canal novamente."
+            ),
+            meta_message="",
+        ),
+    )
+
+
+async def check_channel(
+    graph: GraphClient, channel_id: int, phone_number_id: str, token: str
+) -> ChannelCheck:
+    """Call the Graph API with the channel's token and report what Meta returns.
+
+    Call it with no database transaction open: Meta can take seconds to answer.
+    """
+    try:
+        body = await graph.get_phone_number(phone_number_id, token)
+    except GraphAPIError as exc:
+        log.info(
+            "channel.check_failed",
+            channel_id=channel_id,
+            code=exc.code,
+            http_status=exc.http_status,
+        )
+        return ChannelCheck(
+            channel_id=channel_id,
+            ok=False,
+            error=ChannelCheckError(
+                code=exc.code,
+                http_status=exc.http_status,
+                message=_check_error_in_portuguese(exc),
+                meta_message=exc.title,
+            ),
+        )
+    rating = _short_text(body.get("quality_rating"))
+    log.info("channel.check_succeeded", channel_id=channel_id)
+    return ChannelCheck(
+        channel_id=channel_id,
+        ok=True,
+        display_phone_number=_short_text(body.get("display_phone_number")),
+        verified_name=_short_text(body.get("verified_name")),
+        quality_rating=rating,
+        quality_rating_label=QUALITY_RATING_LABELS.get(rating or "", rating),
+    )
+
+
+def _check_error_in_portuguese(exc: GraphAPIError) -> str:
+    if exc.code is None and exc.http_status in (503, 504):
+        return "Não foi possível falar com a Meta agora. Tente novamente em instantes."
+    if exc.code == 100:
+        return (
+            "A Meta não encontrou este Phone Number ID com o token informado. "
+            "Confira o Phone Number ID e se o token tem acesso a este número."
+        )
+    return exc.portuguese
+
+
+def _short_text(value: object, limit: int = 200) -> str | None:
+    if value is None:
+        return None
+    return str(value)[:limit]
+
+
+async def limit_user_channels(
+    session: AsyncSession, actor: User, user_id: int, channel_ids: list[int]
+) -> list[int]:
+    """Limit an agent to some channels, recording who did it."""
+    stored = await set_user_channels(session, user_id, channel_ids)
+    _audit(
+        session, actor, "user.channels_set", "user", user_id, {"channel_ids": stored}
+    )
+    log.info("user.channels_set", user_id=user_id, channel_count=len(stored))
+    return stored
 
 
 async def upsert_configured_channel(

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from cenat_hub.channels.access import ensure_channel_visible, visible_channel_ids
 from cenat_hub.contacts import service
 from cenat_hub.contacts.schemas import ContactDetail, ContactOut
 from cenat_hub.web.dependencies import CurrentUser, Session
@@ -12,7 +13,7 @@ router = APIRouter(prefix="/api/contacts", tags=["contacts"])
 @router.get("")
 async def list_contacts(
     session: Session,
-    _user: CurrentUser,
+    user: CurrentUser,
     channel_id: int | None = None,
     status: Annotated[str | None, Query(max_length=30)] = None,
     tag_id: int | None = None,
@@ -20,8 +21,12 @@ async def list_contacts(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ContactOut]:
+    visible = await visible_channel_ids(session, user)
+    if channel_id is not None:
+        ensure_channel_visible(visible, channel_id)
     return await service.list_contacts(
         session,
+        visible=visible,
         channel_id=channel_id,
         lead_status=status,
         tag_id=tag_id,
@@ -32,7 +37,6 @@ async def list_contacts(
 
 
 @router.get("/{wa_id}")
-async def get_contact(
-    wa_id: str, session: Session, _user: CurrentUser
-) -> ContactDetail:
-    return await service.contact_detail(session, wa_id)
+async def get_contact(wa_id: str, session: Session, user: CurrentUser) -> ContactDetail:
+    visible = await visible_channel_ids(session, user)
+    return await service.contact_detail(session, wa_id, visible)

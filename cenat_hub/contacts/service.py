@@ -3,6 +3,11 @@
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.channels.access import (
+    channel_clause,
+    contact_clause,
+    ensure_contact_visible,
+)
 from cenat_hub.contacts.identity import find_contact_by_any_id
 from cenat_hub.contacts.phone import digits_only
 from cenat_hub.contacts.schemas import (
@@ -27,6 +32,7 @@ def _escape_like(value: str) -> str:
 async def list_contacts(
     session: AsyncSession,
     *,
+    visible: set[int] | None = None,
     channel_id: int | None,
     lead_status: str | None,
     tag_id: int | None,
@@ -34,7 +40,11 @@ async def list_contacts(
     limit: int,
     offset: int,
 ) -> list[ContactOut]:
-    """List contacts, most recent activity first, with their tags."""
+    """List contacts, most recent activity first, with their tags.
+
+    ``visible`` limits the list, and each contact's last activity, to those
+    channels (see ``cenat_hub.channels.access``).
+    """
     if lead_status is not None and lead_status not in LEAD_STATUSES:
         raise InvalidInputError(
             f"Lead status {lead_status!r} is invalid; use one of {', '.join(LEAD_STATUSES)}."
@@ -44,12 +54,14 @@ async def list_contacts(
             Conversation.contact_id,
             func.max(Conversation.last_message_at).label("last_message_at"),
         )
+        .where(channel_clause(Conversation.channel_id, visible))
         .group_by(Conversation.contact_id)
         .subquery()
     )
     statement: Select[tuple[Contact, object]] = select(
         Contact, last_activity.c.last_message_at
     ).outerjoin(last_activity, last_activity.c.contact_id == Contact.id)
+    statement = statement.where(contact_clause(visible))
     if channel_id is not None:
         statement = statement.where(
             Contact.id.in_(
@@ -165,10 +177,14 @@ async def _tags_by_contact(
     return result
 
 
-async def contact_detail(session: AsyncSession, wa_id: str) -> ContactDetail:
+async def contact_detail(
+    session: AsyncSession, wa_id: str, visible: set[int] | None = None
+) -> ContactDetail:
+    """Return a contact with its aliases, tags and conversations on ``visible`` channels."""
     contact = await find_contact_by_any_id(session, wa_id)
     if contact is None:
         raise NotFoundError(f"Contact {wa_id} not found.")
+    await ensure_contact_visible(session, contact, visible, wa_id)
     aliases = (
         await session.execute(
             select(ContactIdentity.value)
@@ -176,7 +192,7 @@ async def contact_detail(session: AsyncSession, wa_id: str) -> ContactDetail:
             .order_by(ContactIdentity.id)
         )
     ).scalars()
-    conversations = await conversations_of_contact(session, contact.id)
+    conversations = await conversations_of_contact(session, contact.id, visible)
     tags = await _tags_by_contact(session, [contact.id])
     latest = conversations[0] if conversations else None
     return ContactDetail(

@@ -1,13 +1,23 @@
-"""Rules of a conversation: creation, the 24-hour window, last activity."""
+"""Rules of a conversation: creation, assignment, the 24-hour window, last activity."""
 
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.channels.access import can_see_channel, visible_channel_ids
 from cenat_hub.db.types import utcnow
 from cenat_hub.db.upsert import insert_or_ignore
-from cenat_hub.models import Conversation
+from cenat_hub.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from cenat_hub.models import Conversation, User
+
+log = structlog.get_logger(__name__)
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 PREVIEW_CHARS = 200
@@ -19,7 +29,12 @@ _VISIBLE_TYPES_EXCLUDED = frozenset({"reaction", "edit", "revoke"})
 async def get_or_create_conversation(
     session: AsyncSession, channel_id: int, contact_id: int
 ) -> Conversation:
-    await insert_or_ignore(
+    """Return the contact's conversation on a channel, creating it when new.
+
+    A new conversation goes to the agent who owns the contact's other
+    conversations, so a lead who writes to a second number stays with them.
+    """
+    created_id = await insert_or_ignore(
         session,
         Conversation,
         {
@@ -33,7 +48,106 @@ async def get_or_create_conversation(
     statement = select(Conversation).where(
         Conversation.channel_id == channel_id, Conversation.contact_id == contact_id
     )
-    return (await session.execute(statement)).scalar_one()
+    conversation = (await session.execute(statement)).scalar_one()
+    if created_id is not None:
+        await _inherit_assignee(session, conversation)
+    return conversation
+
+
+async def _inherit_assignee(session: AsyncSession, conversation: Conversation) -> None:
+    """Assign a new conversation to the owner of the contact's latest assigned one.
+
+    The owner must be active and able to see the new conversation's channel.
+    """
+    statement = (
+        select(User)
+        .join(Conversation, Conversation.assignee_id == User.id)
+        .where(
+            Conversation.contact_id == conversation.contact_id,
+            Conversation.id != conversation.id,
+            User.is_active.is_(True),
+        )
+        .order_by(
+            Conversation.last_message_at.desc().nulls_last(), Conversation.id.desc()
+        )
+        .limit(1)
+    )
+    owner = (await session.execute(statement)).scalar_one_or_none()
+    if owner is None:
+        return
+    if can_see_channel(
+        await visible_channel_ids(session, owner), conversation.channel_id
+    ):
+        conversation.assignee_id = owner.id
+
+
+async def get_visible_conversation(
+    session: AsyncSession, conversation_id: int, visible: set[int] | None
+) -> Conversation:
+    """Return a conversation, or raise 404 when it is missing or out of sight."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or not can_see_channel(visible, conversation.channel_id):
+        raise NotFoundError(f"Conversation {conversation_id} not found.")
+    return conversation
+
+
+def _check_agent_may_assign(
+    actor: User, conversation: Conversation, assignee_id: int | None
+) -> None:
+    """Let an agent take a free conversation or release their own, nothing else."""
+    if assignee_id is not None and assignee_id != actor.id:
+        raise PermissionDeniedError(
+            "Agents can only assign conversations to themselves; ask an admin."
+        )
+    if conversation.assignee_id in (None, actor.id):
+        return
+    if assignee_id is None:
+        raise PermissionDeniedError(
+            f"Conversation {conversation.id} is assigned to another user; "
+            "only they or an admin can release it."
+        )
+    raise ConflictError(
+        f"Conversation {conversation.id} is already assigned to another user; "
+        "ask an admin to reassign it.",
+        assignee_id=conversation.assignee_id,
+    )
+
+
+async def assign_conversation(
+    session: AsyncSession, actor: User, conversation_id: int, assignee_id: int | None
+) -> Conversation:
+    """Assign a conversation to a user, or unassign it when ``assignee_id`` is None.
+
+    Admins assign anyone who is active and can see the channel; agents take
+    a free conversation for themselves or release their own.
+    """
+    visible = await visible_channel_ids(session, actor)
+    conversation = await get_visible_conversation(session, conversation_id, visible)
+    if not actor.is_admin:
+        _check_agent_may_assign(actor, conversation, assignee_id)
+    if assignee_id is not None and assignee_id != conversation.assignee_id:
+        assignee = await session.get(User, assignee_id)
+        if assignee is None or not assignee.is_active:
+            raise InvalidInputError(
+                f"User {assignee_id} does not exist or is deactivated; "
+                "choose an active user."
+            )
+        assignee_visible = await visible_channel_ids(session, assignee)
+        if not can_see_channel(assignee_visible, conversation.channel_id):
+            raise InvalidInputError(
+                f"User {assignee_id} cannot see channel {conversation.channel_id}; "
+                "give them access to the channel first."
+            )
+    if conversation.assignee_id != assignee_id:
+        conversation.assignee_id = assignee_id
+        await session.flush()
+        log.info(
+            "conversation.assigned",
+            conversation_id=conversation.id,
+            assignee_id=assignee_id,
+            actor_id=actor.id,
+        )
+    return conversation
 
 
 def window_closes_at(conversation: Conversation | None) -> datetime | None:

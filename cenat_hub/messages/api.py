@@ -3,6 +3,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from cenat_hub.channels.access import (
+    channel_clause,
+    ensure_channel_visible,
+    ensure_contact_visible,
+    visible_channel_ids,
+)
 from cenat_hub.contacts.identity import find_contact_by_any_id
 from cenat_hub.errors import NotFoundError
 from cenat_hub.messages import queries, sending
@@ -17,7 +23,7 @@ router = APIRouter(prefix="/api", tags=["messages"])
 async def message_history(
     wa_id: str,
     session: Session,
-    _user: CurrentUser,
+    user: CurrentUser,
     channel_id: int | None = None,
     before_id: int | None = None,
     limit: Annotated[
@@ -26,12 +32,20 @@ async def message_history(
 ) -> list[dict[str, Any]]:
     """Return one conversation's messages, oldest first, a page at a time.
 
-    Without ``channel_id`` the contact's most recently active conversation is used.
+    Without ``channel_id`` the contact's most recently active conversation on
+    a channel the user may see is used.
     """
+    visible = await visible_channel_ids(session, user)
+    if channel_id is not None:
+        ensure_channel_visible(visible, channel_id)
     contact = await find_contact_by_any_id(session, wa_id)
     if contact is None:
         raise NotFoundError(f"Contact {wa_id} not found.")
-    statement = select(Conversation).where(Conversation.contact_id == contact.id)
+    await ensure_contact_visible(session, contact, visible, wa_id)
+    statement = select(Conversation).where(
+        Conversation.contact_id == contact.id,
+        channel_clause(Conversation.channel_id, visible),
+    )
     if channel_id is not None:
         statement = statement.where(Conversation.channel_id == channel_id)
     statement = statement.order_by(
@@ -55,7 +69,8 @@ async def send_text(
     The pending message is committed before Meta is called, so it survives a
     failure of the call and shows at once in other browsers.
     """
-    message, created = await sending.queue_text(session, user, body)
+    visible = await visible_channel_ids(session, user)
+    message, created = await sending.queue_text(session, user, body, visible)
     await session.commit()
     if created:
         message = await sending.deliver(state, message.id)

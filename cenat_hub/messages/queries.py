@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.channels.access import channel_clause
 from cenat_hub.models import Conversation, Message
 
 DEFAULT_PAGE_SIZE = 50
@@ -30,11 +31,15 @@ async def conversation_history(
 
 
 async def conversations_of_contact(
-    session: AsyncSession, contact_id: int
+    session: AsyncSession, contact_id: int, visible: set[int] | None = None
 ) -> list[Conversation]:
+    """Return a contact's conversations on ``visible`` channels, latest first."""
     statement = (
         select(Conversation)
-        .where(Conversation.contact_id == contact_id)
+        .where(
+            Conversation.contact_id == contact_id,
+            channel_clause(Conversation.channel_id, visible),
+        )
         .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id)
     )
     return list((await session.execute(statement)).scalars())

@@ -12,6 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.channels.access import (
+    can_see_channel,
+    channel_clause,
+    ensure_channel_visible,
+    ensure_contact_visible,
+)
 from cenat_hub.channels.service import get_channel
 from cenat_hub.contacts.identity import (
     IdentityClaims,
@@ -40,9 +46,15 @@ class WindowClosedError(ConflictError):
 
 
 async def _pick_conversation(
-    session: AsyncSession, contact: Contact, channel_id: int | None
+    session: AsyncSession,
+    contact: Contact,
+    channel_id: int | None,
+    visible: set[int] | None,
 ) -> Conversation | None:
-    statement = select(Conversation).where(Conversation.contact_id == contact.id)
+    statement = select(Conversation).where(
+        Conversation.contact_id == contact.id,
+        channel_clause(Conversation.channel_id, visible),
+    )
     if channel_id is not None:
         statement = statement.where(Conversation.channel_id == channel_id)
     statement = statement.order_by(
@@ -52,28 +64,44 @@ async def _pick_conversation(
 
 
 async def _existing_by_client_id(
-    session: AsyncSession, client_message_id: str
+    session: AsyncSession, client_message_id: str, visible: set[int] | None
 ) -> Message | None:
     statement = select(Message).where(Message.client_message_id == client_message_id)
-    return (await session.execute(statement)).scalar_one_or_none()
+    existing = (await session.execute(statement)).scalar_one_or_none()
+    if existing is not None and not can_see_channel(visible, existing.channel_id):
+        raise ConflictError(
+            f"client_message_id {client_message_id} is already used; send a new one."
+        )
+    return existing
 
 
 async def queue_text(
-    session: AsyncSession, user: User, request: SendTextRequest
+    session: AsyncSession,
+    user: User,
+    request: SendTextRequest,
+    visible: set[int] | None = None,
 ) -> tuple[Message, bool]:
     """Store a pending text message; return it and whether it is new.
 
     A request whose ``client_message_id`` was seen before returns the earlier
     message, so a double click or a retried request never sends twice.
+    ``visible`` lists the channels the user may send from (None for all).
     """
+    if request.channel_id is not None:
+        ensure_channel_visible(visible, request.channel_id)
     if request.client_message_id:
-        existing = await _existing_by_client_id(session, request.client_message_id)
+        existing = await _existing_by_client_id(
+            session, request.client_message_id, visible
+        )
         if existing is not None:
             return existing, False
     contact = await find_contact_by_any_id(session, request.wa_id)
     if contact is None:
         raise NotFoundError(f"Contact {request.wa_id} not found.")
-    conversation = await _pick_conversation(session, contact, request.channel_id)
+    await ensure_contact_visible(session, contact, visible, request.wa_id)
+    conversation = await _pick_conversation(
+        session, contact, request.channel_id, visible
+    )
     if not is_window_open(conversation):
         raise WindowClosedError(
             f"The 24-hour window with {contact.wa_id} is closed; free text cannot be sent. "
@@ -106,7 +134,9 @@ async def queue_text(
             await session.flush()
     except IntegrityError:
         if request.client_message_id:
-            existing = await _existing_by_client_id(session, request.client_message_id)
+            existing = await _existing_by_client_id(
+                session, request.client_message_id, visible
+            )
             if existing is not None:
                 return existing, False
         raise

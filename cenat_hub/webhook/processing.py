@@ -57,10 +57,6 @@ async def process_payload(
             value = change.parsed_value()
             channel = await _active_channel(session, value.metadata.phone_number_id)
             if channel is None:
-                log.info(
-                    "webhook.unknown_phone_number_id",
-                    phone_number_id=value.metadata.phone_number_id,
-                )
                 continue
             if change.field == FIELD_MESSAGES:
                 events += await _process_messages_value(
@@ -74,12 +70,23 @@ async def process_payload(
 async def _active_channel(
     session: AsyncSession, phone_number_id: str | None
 ) -> Channel | None:
+    """Return the active channel a change is addressed to.
+
+    Changes for unknown or deactivated numbers are skipped. The body they
+    came in stays in the webhook archive, so nothing Meta sent is lost.
+    """
     if not phone_number_id:
+        log.info("webhook.unknown_phone_number_id", phone_number_id=None)
         return None
-    statement = select(Channel).where(
-        Channel.phone_number_id == phone_number_id, Channel.is_active.is_(True)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    statement = select(Channel).where(Channel.phone_number_id == phone_number_id)
+    channel = (await session.execute(statement)).scalar_one_or_none()
+    if channel is None:
+        log.info("webhook.unknown_phone_number_id", phone_number_id=phone_number_id)
+        return None
+    if not channel.is_active:
+        log.info("webhook.channel_inactive", channel_id=channel.id)
+        return None
+    return channel
 
 
 def _profile_for(

@@ -1,0 +1,1 @@
+"""Dashboard: the team's figures, computed by SQL aggregates."""

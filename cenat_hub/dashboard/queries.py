@@ -1,0 +1,320 @@
+"""SQL aggregates behind the dashboard figures.
+
+Every query counts in the database with GROUP BY or a filtered COUNT; only
+the aggregated rows come back. ``scope`` is the set of channel ids a figure
+covers, or None for every channel. Messages count under their own channel,
+leads under their channel of first contact (``contacts.channel_id``).
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from cenat_hub.channels.access import channel_clause
+from cenat_hub.dashboard.period import Period
+from cenat_hub.db.types import UTCDateTime
+from cenat_hub.models import (
+    Channel,
+    Contact,
+    Conversation,
+    LeadEvent,
+    LostReason,
+    Message,
+)
+from cenat_hub.models.message import (
+    DIRECTION_INBOUND,
+    DIRECTION_OUTBOUND,
+    STATUS_FAILED,
+)
+
+EVENT_STATUS_CHANGED = "status_changed"
+STATUS_LOST = "perdido"
+LAST_24_HOURS = timedelta(hours=24)
+
+# Reactions are stored as messages but are not a message a person wrote.
+NOT_COUNTED_TYPES = ("reaction",)
+
+
+def counted_message() -> ColumnElement[bool]:
+    return Message.message_type.not_in(NOT_COUNTED_TYPES)
+
+
+def inbound() -> ColumnElement[bool]:
+    return Message.direction == DIRECTION_INBOUND
+
+
+def sent_outbound() -> ColumnElement[bool]:
+    """Outbound messages that left, or may still leave, for the lead."""
+    return and_(
+        Message.direction == DIRECTION_OUTBOUND, Message.status != STATUS_FAILED
+    )
+
+
+async def count_active_conversations(
+    session: AsyncSession, scope: set[int] | None, now: datetime
+) -> int:
+    """Count conversations whose last message is less than 24 hours old.
+
+    This includes every conversation with an open customer-service window,
+    because the inbound message that opened the window is itself that recent.
+    """
+    statement = select(func.count(Conversation.id)).where(
+        channel_clause(Conversation.channel_id, scope),
+        Conversation.last_message_at >= now - LAST_24_HOURS,
+    )
+    return (await session.execute(statement)).scalar_one()
+
+
+async def count_new_leads(
+    session: AsyncSession, scope: set[int] | None, since: datetime
+) -> int:
+    statement = select(func.count(Contact.id)).where(
+        channel_clause(Contact.channel_id, scope), Contact.created_at >= since
+    )
+    return (await session.execute(statement)).scalar_one()
+
+
+async def count_messages(
+    session: AsyncSession, scope: set[int] | None, period: Period
+) -> tuple[int, int]:
+    """Return (sent, received) messages in the period."""
+    statement = select(
+        func.count(case((sent_outbound(), 1))),
+        func.count(case((inbound(), 1))),
+    ).where(
+        channel_clause(Message.channel_id, scope),
+        counted_message(),
+        Message.timestamp >= period.starts_at,
+        Message.timestamp <= period.now,
+    )
+    sent, received = (await session.execute(statement)).one()
+    return sent, received
+
+
+async def leads_by_status(
+    session: AsyncSession, scope: set[int] | None
+) -> dict[str, int]:
+    """Count every lead in scope by its current status."""
+    statement = (
+        select(Contact.lead_status, func.count(Contact.id))
+        .where(channel_clause(Contact.channel_id, scope))
+        .group_by(Contact.lead_status)
+    )
+    return {status: count for status, count in (await session.execute(statement)).all()}
+
+
+def _days_table(period: Period) -> Select[tuple[str, datetime, datetime]]:
+    """Build the period's days as rows (day, starts_at, ends_at) for joins."""
+    rows = [
+        select(
+            literal(day.date.isoformat()).label("day"),
+            literal(day.starts_at, UTCDateTime()).label("starts_at"),
+            literal(day.ends_at, UTCDateTime()).label("ends_at"),
+        )
+        for day in period.days
+    ]
+    return union_all(*rows)  # type: ignore[return-value]
+
+
+async def daily_messages(
+    session: AsyncSession, scope: set[int] | None, period: Period
+) -> dict[str, tuple[int, int]]:
+    """Return {local date: (inbound, outbound)} for each day of the period."""
+    days = _days_table(period).cte("days")
+    statement = (
+        select(
+            days.c.day,
+            func.count(case((inbound(), 1))),
+            func.count(case((sent_outbound(), 1))),
+        )
+        .select_from(days)
+        .outerjoin(
+            Message,
+            and_(
+                Message.timestamp >= days.c.starts_at,
+                Message.timestamp < days.c.ends_at,
+                channel_clause(Message.channel_id, scope),
+                counted_message(),
+            ),
+        )
+        .group_by(days.c.day)
+    )
+    rows = (await session.execute(statement)).all()
+    return {day: (received, sent) for day, received, sent in rows}
+
+
+async def daily_new_leads(
+    session: AsyncSession, scope: set[int] | None, period: Period
+) -> dict[str, int]:
+    """Return {local date: leads created} for each day of the period."""
+    days = _days_table(period).cte("days")
+    statement = (
+        select(days.c.day, func.count(Contact.id))
+        .select_from(days)
+        .outerjoin(
+            Contact,
+            and_(
+                Contact.created_at >= days.c.starts_at,
+                Contact.created_at < days.c.ends_at,
+                channel_clause(Contact.channel_id, scope),
+            ),
+        )
+        .group_by(days.c.day)
+    )
+    return {day: count for day, count in (await session.execute(statement)).all()}
+
+
+async def statuses_reached(
+    session: AsyncSession, scope: set[int] | None, period: Period
+) -> tuple[int, dict[str, int]]:
+    """Count the leads created in the period, and how many ever reached each status.
+
+    A lead reached a status when a ``status_changed`` event set it or when it
+    is the lead's current status. Every lead starts as ``novo``.
+    """
+    cohort = and_(
+        channel_clause(Contact.channel_id, scope),
+        Contact.created_at >= period.starts_at,
+        Contact.created_at <= period.now,
+    )
+    cohort_size = (
+        await session.execute(select(func.count(Contact.id)).where(cohort))
+    ).scalar_one()
+    event_status = LeadEvent.new_value["lead_status"].as_string()
+    reached = union(
+        select(
+            Contact.id.label("contact_id"), Contact.lead_status.label("status")
+        ).where(cohort),
+        select(LeadEvent.contact_id, event_status)
+        .join(Contact, Contact.id == LeadEvent.contact_id)
+        .where(
+            cohort, LeadEvent.kind == EVENT_STATUS_CHANGED, event_status.is_not(None)
+        ),
+    ).subquery("reached")
+    statement = select(reached.c.status, func.count()).group_by(reached.c.status)
+    counts = {
+        status: count for status, count in (await session.execute(statement)).all()
+    }
+    return cohort_size, counts
+
+
+async def lost_reasons(
+    session: AsyncSession, scope: set[int] | None, period: Period
+) -> list[tuple[int | None, str | None, int]]:
+    """Count leads marked lost during the period by reason, most frequent first."""
+    statement = (
+        select(Contact.lost_reason_id, LostReason.name, func.count(Contact.id))
+        .outerjoin(LostReason, LostReason.id == Contact.lost_reason_id)
+        .where(
+            channel_clause(Contact.channel_id, scope),
+            Contact.lead_status == STATUS_LOST,
+            Contact.status_changed_at >= period.starts_at,
+            Contact.status_changed_at <= period.now,
+        )
+        .group_by(Contact.lost_reason_id, LostReason.name)
+        .order_by(func.count(Contact.id).desc(), LostReason.name)
+    )
+    return [
+        (reason_id, name, count)
+        for reason_id, name, count in (await session.execute(statement)).all()
+    ]
+
+
+def _waiting_since() -> ColumnElement[datetime]:
+    """Select the time of the first inbound message after the last reply."""
+    reply = aliased(Message)
+    last_reply = (
+        select(func.max(reply.timestamp))
+        .where(
+            reply.conversation_id == Conversation.id,
+            reply.direction == DIRECTION_OUTBOUND,
+            reply.message_type.not_in(NOT_COUNTED_TYPES),
+        )
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    return (
+        select(func.min(Message.timestamp))
+        .where(
+            Message.conversation_id == Conversation.id,
+            inbound(),
+            counted_message(),
+            or_(last_reply.is_(None), Message.timestamp > last_reply),
+        )
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+
+
+def _waiting_conversations(scope: set[int] | None) -> Select[tuple[int, datetime]]:
+    return select(
+        Conversation.id.label("conversation_id"),
+        _waiting_since().label("waiting_since"),
+    ).where(
+        channel_clause(Conversation.channel_id, scope),
+        Conversation.last_message_direction == DIRECTION_INBOUND,
+    )
+
+
+WAIT_BUCKETS = (
+    ("under_1h", timedelta(hours=1)),
+    ("from_1h_to_4h", timedelta(hours=4)),
+    ("from_4h_to_24h", timedelta(hours=24)),
+)
+WAIT_BUCKET_OVER = "over_24h"
+
+
+async def waiting_buckets(
+    session: AsyncSession, scope: set[int] | None, now: datetime
+) -> dict[str, int]:
+    """Count conversations whose last message is the lead's, by time waited."""
+    waiting = _waiting_conversations(scope).subquery("waiting")
+    since = waiting.c.waiting_since
+    bucket = case(
+        *[(since > now - limit, name) for name, limit in WAIT_BUCKETS],
+        else_=WAIT_BUCKET_OVER,
+    )
+    statement = select(bucket.label("bucket"), func.count()).group_by(bucket)
+    counts = {name: count for name, count in (await session.execute(statement)).all()}
+    names = [name for name, _ in WAIT_BUCKETS] + [WAIT_BUCKET_OVER]
+    return {name: counts.get(name, 0) for name in names}
+
+
+async def longest_waiting(
+    session: AsyncSession, scope: set[int] | None, limit: int = 5
+) -> list[tuple[int, str | None, str, str, datetime]]:
+    """Return the conversations waiting longest for a reply, oldest first.
+
+    Rows are (conversation id, contact name, contact wa_id, channel name,
+    waiting since).
+    """
+    waiting = _waiting_conversations(scope).subquery("waiting")
+    statement = (
+        select(
+            waiting.c.conversation_id,
+            Contact.name,
+            Contact.wa_id,
+            Channel.name,
+            waiting.c.waiting_since,
+        )
+        .join(Conversation, Conversation.id == waiting.c.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .join(Channel, Channel.id == Conversation.channel_id)
+        .where(waiting.c.waiting_since.is_not(None))
+        .order_by(waiting.c.waiting_since, waiting.c.conversation_id)
+        .limit(limit)
+    )
+    return [tuple(row) for row in (await session.execute(statement)).all()]  # type: ignore[misc]

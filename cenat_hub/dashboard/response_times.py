@@ -1,0 +1,253 @@
+"""First-response times: how long leads wait for an agent, as medians and p90s.
+
+A lead starts waiting with an inbound message that follows an agent's
+message (or opens the conversation), and stops waiting at the next message an
+agent sends. Inbound messages in between do not restart the wait. Messages
+sent without an agent (from the WhatsApp Business app, say), failed sends and
+reactions are left out of the sequence.
+
+The percentiles are continuous (linear interpolation between the two nearest
+ranks), as PostgreSQL's ``percentile_cont`` computes them. SQLite has no such
+aggregate, so there the same value comes from a window-function query that
+numbers the rows of each group.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cenat_hub.channels.access import channel_clause
+from cenat_hub.dashboard.period import Period
+from cenat_hub.dashboard.queries import NOT_COUNTED_TYPES
+from cenat_hub.models import Message
+from cenat_hub.models.message import (
+    DIRECTION_INBOUND,
+    DIRECTION_OUTBOUND,
+    STATUS_FAILED,
+)
+
+MEDIAN = 0.5
+P90 = 0.9
+DIMENSION_ALL = "all"
+DIMENSION_AGENT = "agent"
+DIMENSION_CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    """Answered waits of one group and their median and 90th percentile in seconds."""
+
+    dimension: str
+    key: int
+    count: int
+    median_seconds: float
+    p90_seconds: float
+
+
+def _seconds_between(
+    dialect: str, start: ColumnElement[datetime], end: ColumnElement[datetime]
+) -> ColumnElement[float]:
+    """Whole seconds from ``start`` to ``end``, rounded the same way on both databases."""
+    if dialect == "postgresql":
+        return cast(func.round(func.extract("epoch", end - start)), Float)
+    return cast(
+        func.round((func.julianday(end) - func.julianday(start)) * 86400), Float
+    )
+
+
+def _responses(dialect: str, scope: set[int] | None, period: Period) -> Subquery:
+    """Build one row per answered wait: channel, agent and seconds waited."""
+    order = (Message.timestamp, Message.id)
+    sequence = (
+        select(
+            Message.id,
+            Message.conversation_id,
+            Message.channel_id,
+            Message.direction,
+            Message.timestamp,
+            Message.sent_by_user_id,
+            func.lag(Message.direction)
+            .over(partition_by=Message.conversation_id, order_by=order)
+            .label("previous_direction"),
+        )
+        .where(
+            channel_clause(Message.channel_id, scope),
+            Message.message_type.not_in(NOT_COUNTED_TYPES),
+            or_(
+                Message.direction == DIRECTION_INBOUND,
+                and_(
+                    Message.direction == DIRECTION_OUTBOUND,
+                    Message.sent_by_user_id.is_not(None),
+                    Message.status != STATUS_FAILED,
+                ),
+            ),
+        )
+        .subquery("sequence")
+    )
+    # The first message of each run of one direction; runs alternate, so the
+    # run after an inbound one is the agent's reply.
+    run_order = (sequence.c.timestamp, sequence.c.id)
+    runs = (
+        select(
+            sequence.c.channel_id,
+            sequence.c.direction,
+            sequence.c.timestamp,
+            func.lead(sequence.c.timestamp)
+            .over(partition_by=sequence.c.conversation_id, order_by=run_order)
+            .label("replied_at"),
+            func.lead(sequence.c.sent_by_user_id)
+            .over(partition_by=sequence.c.conversation_id, order_by=run_order)
+            .label("agent_id"),
+        )
+        .where(
+            or_(
+                sequence.c.previous_direction.is_(None),
+                sequence.c.previous_direction != sequence.c.direction,
+            )
+        )
+        .subquery("runs")
+    )
+    return (
+        select(
+            runs.c.channel_id,
+            runs.c.agent_id,
+            _seconds_between(dialect, runs.c.timestamp, runs.c.replied_at).label(
+                "seconds"
+            ),
+        )
+        .where(
+            runs.c.direction == DIRECTION_INBOUND,
+            runs.c.replied_at.is_not(None),
+            runs.c.timestamp >= period.starts_at,
+            runs.c.timestamp <= period.now,
+        )
+        .subquery("responses")
+    )
+
+
+def _grouped(responses: Subquery) -> Subquery:
+    """Label each answered wait three times: overall, by agent and by channel."""
+    return union_all(
+        select(
+            literal(DIMENSION_ALL).label("dimension"),
+            literal(0).label("key"),
+            responses.c.seconds,
+        ),
+        select(literal(DIMENSION_AGENT), responses.c.agent_id, responses.c.seconds),
+        select(literal(DIMENSION_CHANNEL), responses.c.channel_id, responses.c.seconds),
+    ).subquery("grouped")
+
+
+async def _percentile_cont(
+    session: AsyncSession, grouped: Subquery
+) -> list[ResponseTimes]:
+    """Compute the percentiles with PostgreSQL's ordered-set aggregate."""
+    statement = select(
+        grouped.c.dimension,
+        grouped.c.key,
+        func.count(),
+        func.percentile_cont(MEDIAN).within_group(grouped.c.seconds),
+        func.percentile_cont(P90).within_group(grouped.c.seconds),
+    ).group_by(grouped.c.dimension, grouped.c.key)
+    return [ResponseTimes(*row) for row in (await session.execute(statement)).all()]
+
+
+def _floor(dialect: str, value: ColumnElement[float]) -> ColumnElement[int]:
+    if dialect == "postgresql":
+        # PostgreSQL rounds when it casts a float to an integer.
+        return cast(func.floor(value), Integer)
+    # SQLite truncates, which is the floor for the positions here (never negative).
+    return cast(value, Integer)
+
+
+def _interpolated(
+    dialect: str,
+    fraction: float,
+    rank: ColumnElement[int],
+    count: ColumnElement[int],
+    seconds: ColumnElement[float],
+) -> ColumnElement[float]:
+    """Interpolate the ``fraction`` percentile inside a GROUP BY over ranked rows.
+
+    With 0-based position ``fraction * (count - 1)``, the value is the row at
+    its floor plus the fractional part times the step to the next row.
+    """
+    position = literal(fraction, Float) * (count - 1)
+    lower = _floor(dialect, position)
+    upper = case((position > lower, lower + 1), else_=lower)
+    lower_value = func.max(case((rank == lower + 1, seconds)))
+    upper_value = func.max(case((rank == upper + 1, seconds)))
+    step = func.max(position - lower)
+    return lower_value + step * (upper_value - lower_value)
+
+
+async def _window_percentiles(
+    session: AsyncSession, dialect: str, grouped: Subquery
+) -> list[ResponseTimes]:
+    """Compute the same percentiles with ROW_NUMBER and COUNT window functions."""
+    partition = (grouped.c.dimension, grouped.c.key)
+    ranked = select(
+        grouped.c.dimension,
+        grouped.c.key,
+        grouped.c.seconds,
+        func.row_number()
+        .over(partition_by=partition, order_by=grouped.c.seconds)
+        .label("rank"),
+        func.count().over(partition_by=partition).label("total"),
+    ).subquery("ranked")
+    statement = select(
+        ranked.c.dimension,
+        ranked.c.key,
+        func.max(ranked.c.total),
+        _interpolated(dialect, MEDIAN, ranked.c.rank, ranked.c.total, ranked.c.seconds),
+        _interpolated(dialect, P90, ranked.c.rank, ranked.c.total, ranked.c.seconds),
+    ).group_by(ranked.c.dimension, ranked.c.key)
+    return [ResponseTimes(*row) for row in (await session.execute(statement)).all()]
+
+
+async def first_response_times(
+    session: AsyncSession,
+    scope: set[int] | None,
+    period: Period,
+    *,
+    use_window_functions: bool | None = None,
+) -> list[ResponseTimes]:
+    """Return response times overall, per agent and per channel for waits in the period.
+
+    ``use_window_functions`` forces one implementation; by default PostgreSQL
+    uses ``percentile_cont`` and SQLite the window-function query.
+    """
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    grouped = _grouped(_responses(dialect, scope, period))
+    if use_window_functions is None:
+        use_window_functions = dialect != "postgresql"
+    if use_window_functions:
+        rows = await _window_percentiles(session, dialect, grouped)
+    else:
+        rows = await _percentile_cont(session, grouped)
+    return [
+        ResponseTimes(
+            dimension=row.dimension,
+            key=int(row.key),
+            count=int(row.count),
+            median_seconds=round(float(row.median_seconds), 1),
+            p90_seconds=round(float(row.p90_seconds), 1),
+        )
+        for row in rows
+        if row.key is not None
+    ]

@@ -1,0 +1,106 @@
+"""The Dashboard page: cards, tables and the daily-activity chart."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cenat_hub.channels.access import visible_channel_ids
+from cenat_hub.channels.service import list_channels
+from cenat_hub.dashboard import service
+from cenat_hub.dashboard.chart import build_chart
+from cenat_hub.dashboard.period import PERIOD_DAYS
+from cenat_hub.db.types import utcnow
+from cenat_hub.errors import InvalidInputError
+from cenat_hub.web.dependencies import Session, State
+from cenat_hub.web.pages import PageUser, page_context
+from cenat_hub.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+STATUS_LABELS = {
+    "novo": "Novo",
+    "contato": "Em contato",
+    "qualificado": "Qualificado",
+    "matriculado": "Matriculado",
+    "perdido": "Perdido",
+}
+WAIT_BUCKET_LABELS = {
+    "under_1h": "Menos de 1 h",
+    "from_1h_to_4h": "De 1 h a 4 h",
+    "from_4h_to_24h": "De 4 h a 24 h",
+    "over_24h": "Mais de 24 h (janela fechada)",
+}
+
+
+def format_duration(seconds: float | None) -> str:
+    """Write a duration the way the team reads it: "45 s", "12 min", "3 h 05 min"."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    if total < 60:
+        return f"{total} s"
+    minutes = total // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} d {hours % 24} h"
+
+
+def format_percent(ratio: float | None) -> str:
+    if ratio is None:
+        return "—"
+    return f"{ratio * 100:.0f}%".replace(".", ",")
+
+
+def _channel_filter(value: str) -> int | None:
+    if not value.strip():
+        return None
+    if not value.strip().isdigit():
+        raise InvalidInputError(f"channel_id={value!r} is invalid; use a channel id.")
+    return int(value)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard_page(
+    request: Request,
+    session: Session,
+    state: State,
+    user: PageUser,
+    days: int = 7,
+    channel_id: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """Render the dashboard, or only its body for an htmx request.
+
+    ``channel_id`` is a string because the channel selector sends an empty
+    value for "every channel".
+    """
+    visible = await visible_channel_ids(session, user)
+    stats = await service.dashboard_stats(
+        session,
+        visible=visible,
+        channel_id=_channel_filter(channel_id),
+        days=days,
+        timezone=state.settings.timezone,
+        now=utcnow(),
+    )
+    context = page_context(
+        request,
+        user,
+        stats=stats,
+        chart=build_chart(stats.daily),
+        channels=await list_channels(session, visible, include_inactive=True),
+        period_days=PERIOD_DAYS,
+        status_labels=STATUS_LABELS,
+        wait_bucket_labels=WAIT_BUCKET_LABELS,
+        duration=format_duration,
+        percent=format_percent,
+    )
+    partial = request.headers.get("hx-request") == "true" and not request.headers.get(
+        "hx-history-restore-request"
+    )
+    if partial:
+        return templates.TemplateResponse(request, "dashboard/_body.html", context)
+    return templates.TemplateResponse(request, "dashboard/page.html", context)

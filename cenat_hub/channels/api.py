@@ -15,7 +15,7 @@ async def list_channels(session: Session, _user: CurrentUser) -> list[ChannelOut
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_channel(
-    body: ChannelCreate, session: Session, state: State, _admin: CurrentAdmin
+    body: ChannelCreate, session: Session, state: State, admin: CurrentAdmin
 ) -> ChannelOut:
-    channel = await service.create_channel(session, state.cipher, body)
+    channel = await service.create_channel(session, state.cipher, body, actor=admin)
     return ChannelOut.model_validate(channel)

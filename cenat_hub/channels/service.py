@@ -4,10 +4,11 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.auth import audit
 from cenat_hub.channels.schemas import ChannelCreate
 from cenat_hub.contacts.phone import digits_only
 from cenat_hub.errors import ConflictError, NotFoundError
-from cenat_hub.models import Channel
+from cenat_hub.models import Channel, User
 from cenat_hub.security.crypto import TokenCipher
 
 log = structlog.get_logger(__name__)
@@ -26,8 +27,12 @@ async def get_channel(session: AsyncSession, channel_id: int) -> Channel:
 
 
 async def create_channel(
-    session: AsyncSession, cipher: TokenCipher, data: ChannelCreate
+    session: AsyncSession,
+    cipher: TokenCipher,
+    data: ChannelCreate,
+    actor: User | None = None,
 ) -> Channel:
+    """Create a channel with its token encrypted, and record who created it."""
     existing = (
         await session.execute(
             select(Channel).where(Channel.phone_number_id == data.phone_number_id)
@@ -52,6 +57,18 @@ async def create_channel(
         "channel.created",
         channel_id=channel.id,
         phone_number_id=channel.phone_number_id,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action=audit.CHANNEL_CREATED,
+        target_type=audit.TARGET_CHANNEL,
+        target_id=channel.id,
+        details={
+            "name": channel.name,
+            "phone_number": channel.phone_number,
+            "phone_number_id": channel.phone_number_id,
+        },
     )
     return channel
 

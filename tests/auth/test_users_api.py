@@ -1,9 +1,13 @@
+from typing import get_args
+
 import httpx
 from sqlalchemy import select
 
+from cenat_hub.auth.schemas import Role
 from cenat_hub.auth.service import create_admin
 from cenat_hub.db.session import unit_of_work
 from cenat_hub.models import AuditLogEntry, User
+from cenat_hub.models.user import ROLES
 from cenat_hub.web.state import AppState
 from tests.factories import login
 
@@ -245,3 +249,7 @@ async def test_create_admin_service(state: AppState) -> None:
     assert entry.action == "user.created"
     assert entry.actor_user_id is None
     assert entry.target_id == user.id
+
+
+def test_schema_roles_match_model_roles() -> None:
+    assert set(get_args(Role)) == set(ROLES)

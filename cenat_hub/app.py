@@ -9,7 +9,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from cenat_hub import __version__
+from cenat_hub.auth.api import audit_router
 from cenat_hub.auth.api import router as auth_router
+from cenat_hub.auth.pages import router as auth_pages_router
 from cenat_hub.channels.api import router as channels_router
 from cenat_hub.channels.api import users_router as user_channels_router
 from cenat_hub.channels.service import upsert_configured_channel
@@ -129,6 +131,7 @@ def create_app(
     for router in (
         webhook_router,
         auth_router,
+        audit_router,
         channels_router,
         user_channels_router,
         contacts_router,
@@ -139,6 +142,7 @@ def create_app(
         ops_router,
         channels_pages_router,
         dashboard_pages_router,
+        auth_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     encryption_key: SecretStr = SecretStr("development-only-secret")
     jwt_expire_hours: float = Field(default=24.0, gt=0)
 
+    # Login throttling: failed logins counted over a sliding window, per
+    # account (email) and per client address. The address limit is higher
+    # because a whole office may share one address.
+    login_throttle_window_minutes: float = Field(default=15.0, gt=0)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+
     # The original single-number configuration; when both are set, a channel
     # with this phone number id is created or updated at start-up.
     whatsapp_token: SecretStr | None = None

@@ -16,9 +16,13 @@ class CenatHubError(Exception):
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(
+        self, message: str, *, page_message: str | None = None, **details: Any
+    ) -> None:
+        """``page_message`` is the Portuguese text pages show instead of ``message``."""
         super().__init__(message)
         self.message = message
+        self.page_message = page_message
         self.details = details
 
 
@@ -70,23 +74,48 @@ async def _handle_cenat_hub_error(request: Request, exc: Exception) -> Response:
         status=exc.status_code,
         error_code=exc.code,
     )
+    headers = _error_headers(exc)
     if _is_page_request(request):
-        from cenat_hub.web.templating import templates
-
-        context = {
-            "request": request,
-            "user": None,
-            "csrf_token": "",
-            "message": exc.message,
-        }
-        return templates.TemplateResponse(
-            request, "error.html", context, status_code=exc.status_code
-        )
+        return _render_error_page(request, exc, headers)
     body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
     if exc.details:
         body["details"] = exc.details
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _error_headers(exc: CenatHubError) -> dict[str, str]:
+    headers = {}
+    if exc.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    retry_after = exc.details.get("retry_after_seconds")
+    if exc.status_code == 429 and isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
+    return headers
+
+
+_PAGE_TITLES = {
+    403: "Acesso negado",
+    404: "Página não encontrada",
+    429: "Muitas tentativas",
+}
+
+
+def _render_error_page(
+    request: Request, exc: CenatHubError, headers: dict[str, str]
+) -> Response:
+    """Render the error inside the page layout, with the menu of a logged-in user."""
+    from cenat_hub.web.pages import page_context
+    from cenat_hub.web.templating import templates
+
+    context = page_context(
+        request,
+        getattr(request.state, "signed_in", None),
+        title=_PAGE_TITLES.get(exc.status_code, "Não foi possível abrir esta página"),
+        message=exc.page_message or exc.message,
+    )
+    return templates.TemplateResponse(
+        request, "error.html", context, status_code=exc.status_code, headers=headers
+    )
 
 
 def _is_page_request(request: Request) -> bool:

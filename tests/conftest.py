@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cenat_hub.app import create_app
 from cenat_hub.config import Settings
@@ -104,9 +105,9 @@ def settings(database_url: str, data_dir: Path) -> Settings:
     )
 
 
-async def _empty_all_tables(state: AppState) -> None:
+async def empty_all_tables(engine: AsyncEngine) -> None:
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    async with state.engine.begin() as connection:
+    async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(
                 text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
@@ -131,7 +132,7 @@ async def app(
     )
     application = create_app(settings, graph_http=graph_http)
     async with application.router.lifespan_context(application):
-        await _empty_all_tables(application.state.cenat)
+        await empty_all_tables(application.state.cenat.engine)
         yield application
     if graph_http:
         await graph_http.aclose()

@@ -1,7 +1,9 @@
 """Builders of test data: fake people and numbers only."""
 
+import re
 from typing import Any
 
+import bcrypt
 import httpx
 
 from cenat_hub.auth.service import create_user
@@ -9,6 +11,7 @@ from cenat_hub.channels.schemas import ChannelCreate
 from cenat_hub.channels.service import create_channel
 from cenat_hub.db.session import unit_of_work
 from cenat_hub.models import Channel, User
+from cenat_hub.web.security import SESSION_COOKIE, csrf_token_for
 from cenat_hub.web.state import AppState
 
 CHANNEL_1 = {
@@ -120,3 +123,56 @@ async def agent_headers(
     """Create an agent and return it with bearer headers for it."""
     agent = await make_agent(state, email=email, name=f"Atendente {email}")
     return agent, await login(client, agent.email, AGENT_PASSWORD)
+
+
+def hidden_field(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"hidden field {name} not found in the page"
+    return match.group(1)
+
+
+async def page_login(
+    client: httpx.AsyncClient, state: AppState, email: str, password: str
+) -> str:
+    """Log in through the login form like a browser; return the session's CSRF token.
+
+    The client keeps the session cookie for the following requests.
+    """
+    form_page = await client.get("/login")
+    assert form_page.status_code == 200, form_page.text
+    response = await client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "login_csrf": hidden_field(form_page.text, "login_csrf"),
+            "next": "/usuarios",
+        },
+    )
+    assert response.status_code == 303, response.text
+    session_token = client.cookies[SESSION_COOKIE]
+    return csrf_token_for(session_token, state.settings.jwt_secret.get_secret_value())
+
+
+async def make_legacy_user(
+    state: AppState,
+    *,
+    email: str,
+    password: str,
+    role: str = "atendente",
+    name: str = "Bia Legado Teste",
+) -> User:
+    """Insert a user the way the original service did: a bcrypt hash made by SQL."""
+    legacy_hash = bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(rounds=4))
+    async with unit_of_work(state.session_factory) as session:
+        user = User(
+            name=name,
+            email=email,
+            password_hash=legacy_hash.decode(),
+            role=role,
+            is_active=True,
+            token_version=0,
+        )
+        session.add(user)
+        await session.flush()
+        return user

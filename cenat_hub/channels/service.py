@@ -6,6 +6,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.auth import audit
 from cenat_hub.channels.access import channel_clause, set_user_channels
 from cenat_hub.channels.schemas import (
     ChannelCheck,
@@ -17,7 +18,7 @@ from cenat_hub.contacts.phone import digits_only
 from cenat_hub.errors import ConflictError, NotFoundError
 from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.integrations.whatsapp.errors import GraphAPIError
-from cenat_hub.models import AuditLogEntry, Channel, User
+from cenat_hub.models import Channel, User
 from cenat_hub.security.crypto import TokenCipher
 
 log = structlog.get_logger(__name__)
@@ -56,22 +57,20 @@ async def get_channel(session: AsyncSession, channel_id: int) -> Channel:
     return channel
 
 
-def _audit(
+async def _audit(
     session: AsyncSession,
     actor: User | None,
     action: str,
-    target_type: str,
     target_id: int,
     details: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        AuditLogEntry(
-            actor_user_id=actor.id if actor else None,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            details=details,
-        )
+    await audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type=audit.TARGET_CHANNEL,
+        target_id=target_id,
+        details=details,
     )
 
 
@@ -81,6 +80,7 @@ async def create_channel(
     data: ChannelCreate,
     actor: User | None = None,
 ) -> Channel:
+    """Create a channel with its token encrypted, and record who created it."""
     existing = (
         await session.execute(
             select(Channel).where(Channel.phone_number_id == data.phone_number_id)
@@ -101,11 +101,21 @@ async def create_channel(
     )
     session.add(channel)
     await session.flush()
-    _audit(session, actor, "channel.created", "channel", channel.id)
     log.info(
         "channel.created",
         channel_id=channel.id,
         phone_number_id=channel.phone_number_id,
+    )
+    await _audit(
+        session,
+        actor,
+        audit.CHANNEL_CREATED,
+        channel.id,
+        {
+            "name": channel.name,
+            "phone_number": channel.phone_number,
+            "phone_number_id": channel.phone_number_id,
+        },
     )
     return channel
 
@@ -139,11 +149,10 @@ async def update_channel(
         changed.append("whatsapp_token")
     if changed:
         await session.flush()
-        _audit(
+        await _audit(
             session,
             actor,
             "channel.updated",
-            "channel",
             channel.id,
             {"fields": changed},
         )
@@ -161,7 +170,7 @@ async def set_channel_active(
     channel.is_active = active
     await session.flush()
     action = "channel.activated" if active else "channel.deactivated"
-    _audit(session, actor, action, "channel", channel.id)
+    await _audit(session, actor, action, channel.id)
     log.info(action, channel_id=channel.id)
     return channel
 
@@ -251,8 +260,13 @@ async def limit_user_channels(
 ) -> list[int]:
     """Limit an agent to some channels, recording who did it."""
     stored = await set_user_channels(session, user_id, channel_ids)
-    _audit(
-        session, actor, "user.channels_set", "user", user_id, {"channel_ids": stored}
+    await audit.record(
+        session,
+        actor=actor,
+        action="user.channels_set",
+        target_type=audit.TARGET_USER,
+        target_id=user_id,
+        details={"channel_ids": stored},
     )
     log.info("user.channels_set", user_id=user_id, channel_count=len(stored))
     return stored

@@ -17,12 +17,6 @@ from cenat_hub.errors import CenatHubError, ConflictError, PermissionDeniedError
 from cenat_hub.models import User
 from cenat_hub.web.dependencies import Session, State
 from cenat_hub.web.pages import PageUser, page_context
-from cenat_hub.web.security import (
-    CSRF_FORM_FIELD,
-    CSRF_HEADER,
-    SESSION_COOKIE,
-    is_valid_csrf,
-)
 from cenat_hub.web.templating import templates
 
 router = APIRouter(prefix="/canais", include_in_schema=False)
@@ -43,24 +37,6 @@ async def page_admin(user: PageUser) -> User:
 
 
 PageAdmin = Annotated[User, Depends(page_admin)]
-
-
-async def require_csrf(request: Request) -> None:
-    """Reject an unsafe page request whose CSRF token does not match its session."""
-    secret = request.app.state.cenat.settings.jwt_secret.get_secret_value()
-    session_token = request.cookies.get(SESSION_COOKIE, "")
-    presented = request.headers.get(CSRF_HEADER)
-    if presented is None:
-        form = await request.form()
-        field = form.get(CSRF_FORM_FIELD)
-        presented = field if isinstance(field, str) else None
-    if not session_token or not is_valid_csrf(session_token, presented, secret):
-        raise PermissionDeniedError(
-            "A sessão expirou ou o formulário é antigo; recarregue a página."
-        )
-
-
-CsrfChecked = Depends(require_csrf)
 
 
 def _is_htmx(request: Request) -> bool:
@@ -132,7 +108,7 @@ async def edit_form(
     return await _render_page(request, session, user, editing=channel_id)
 
 
-@router.post("", response_class=HTMLResponse, dependencies=[CsrfChecked])
+@router.post("", response_class=HTMLResponse)
 async def create_channel(
     request: Request,
     session: Session,
@@ -177,7 +153,7 @@ async def create_channel(
     return _redirect_to_page()
 
 
-@router.post("/{channel_id}", response_class=HTMLResponse, dependencies=[CsrfChecked])
+@router.post("/{channel_id}", response_class=HTMLResponse)
 async def update_channel(
     channel_id: int,
     request: Request,
@@ -216,9 +192,7 @@ async def update_channel(
     return _redirect_to_page()
 
 
-@router.post(
-    "/{channel_id}/desativar", response_class=HTMLResponse, dependencies=[CsrfChecked]
-)
+@router.post("/{channel_id}/desativar", response_class=HTMLResponse)
 async def deactivate_channel(
     channel_id: int, request: Request, session: Session, user: PageAdmin
 ) -> Response:
@@ -229,9 +203,7 @@ async def deactivate_channel(
     return _redirect_to_page()
 
 
-@router.post(
-    "/{channel_id}/ativar", response_class=HTMLResponse, dependencies=[CsrfChecked]
-)
+@router.post("/{channel_id}/ativar", response_class=HTMLResponse)
 async def activate_channel(
     channel_id: int, request: Request, session: Session, user: PageAdmin
 ) -> Response:
@@ -242,9 +214,7 @@ async def activate_channel(
     return _redirect_to_page()
 
 
-@router.post(
-    "/{channel_id}/verificar", response_class=HTMLResponse, dependencies=[CsrfChecked]
-)
+@router.post("/{channel_id}/verificar", response_class=HTMLResponse)
 async def check_channel(
     channel_id: int, request: Request, session: Session, state: State, user: PageAdmin
 ) -> Response:
@@ -266,9 +236,7 @@ async def check_channel(
     return templates.TemplateResponse(request, "channels/check_page.html", context)
 
 
-@router.post(
-    "/atendentes/{user_id}", response_class=HTMLResponse, dependencies=[CsrfChecked]
-)
+@router.post("/atendentes/{user_id}", response_class=HTMLResponse)
 async def limit_agent(
     user_id: int,
     request: Request,

@@ -6,6 +6,7 @@ from cenat_hub.models.channel import Channel
 from cenat_hub.models.contact import Contact, ContactIdentity, ContactTag, Tag
 from cenat_hub.models.conversation import Conversation
 from cenat_hub.models.crm import LeadEvent, LostReason, UserChannel
+from cenat_hub.models.login_attempt import LoginAttempt
 from cenat_hub.models.media import MediaFile
 from cenat_hub.models.message import Message, MessageStatusEvent
 from cenat_hub.models.template import MessageTemplate
@@ -21,6 +22,7 @@ __all__ = [
     "ContactTag",
     "Conversation",
     "LeadEvent",
+    "LoginAttempt",
     "LostReason",
     "MediaFile",
     "Message",

@@ -6,16 +6,33 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from cenat_hub.auth.service import authenticate
-from cenat_hub.errors import AuthenticationError, CenatHubError, NotFoundError
+from cenat_hub.auth.schemas import MAX_PASSWORD_CHARS
+from cenat_hub.auth.service import LoginFailedError, LoginThrottledError, authenticate
+from cenat_hub.errors import (
+    AuthenticationError,
+    CenatHubError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from cenat_hub.models import User
-from cenat_hub.web.dependencies import Session, State, current_user
+from cenat_hub.web.dependencies import (
+    Session,
+    SignedInUser,
+    State,
+    client_address,
+    current_user,
+)
 from cenat_hub.web.security import (
     CSRF_FORM_FIELD,
+    LOGIN_CSRF_FIELD,
     SESSION_COOKIE,
+    clear_login_csrf_cookie,
     clear_session_cookie,
     csrf_token_for,
     is_valid_csrf,
+    is_valid_login_csrf,
+    new_login_csrf_token,
+    set_login_csrf_cookie,
     set_session_cookie,
 )
 from cenat_hub.web.templating import templates
@@ -45,7 +62,25 @@ async def page_user(request: Request, session: Session) -> User:
 PageUser = Annotated[User, Depends(page_user)]
 
 
-def page_context(request: Request, user: User | None, **values: Any) -> dict[str, Any]:
+async def page_admin(user: PageUser) -> User:
+    """Return the logged-in admin, or render a 403 page for anyone else."""
+    if not user.is_admin:
+        raise PermissionDeniedError(
+            "This page needs the admin role.",
+            page_message=(
+                "Você não tem permissão para abrir esta página. "
+                "Ela é restrita a administradores."
+            ),
+        )
+    return user
+
+
+PageAdmin = Annotated[User, Depends(page_admin)]
+
+
+def page_context(
+    request: Request, user: User | SignedInUser | None, **values: Any
+) -> dict[str, Any]:
     """Return the values every page template needs, plus the page's own."""
     secret = request.app.state.cenat.settings.jwt_secret.get_secret_value()
     session_token = request.cookies.get(SESSION_COOKIE, "")
@@ -74,9 +109,14 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, next: str | None = None) -> Response:
-    context = page_context(request, None, next=_safe_next(next), error=None, email="")
-    return templates.TemplateResponse(request, "login.html", context)
+async def login_page(
+    request: Request, session: Session, next: str | None = None
+) -> Response:
+    try:
+        await current_user(request, session, None)
+    except AuthenticationError:
+        return _render_login(request, next=next)
+    return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -85,30 +125,78 @@ async def login_submit(
     session: Session,
     state: State,
     email: Annotated[str, Form(max_length=255)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_CHARS)] = "",
     next: Annotated[str | None, Form(max_length=500)] = None,
+    login_csrf: Annotated[str | None, Form(alias=LOGIN_CSRF_FIELD)] = None,
 ) -> Response:
+    if not is_valid_login_csrf(request, login_csrf):
+        message = "A página de login expirou. Tente entrar novamente."
+        return _render_login(request, next=next, email=email, error=message, status=403)
+    if not email.strip() or not password:
+        message = "Preencha o e-mail e a senha."
+        return _render_login(request, next=next, email=email, error=message, status=400)
     try:
-        token, _user = await authenticate(session, state.settings, email, password)
-    except CenatHubError as exc:
-        message = _portuguese_login_error(exc)
-        context = page_context(
-            request, None, next=_safe_next(next), error=message, email=email
+        result = await authenticate(
+            session, state.settings, email, password, client_address(request)
         )
-        return templates.TemplateResponse(
-            request, "login.html", context, status_code=exc.status_code
+    except LoginFailedError as exc:
+        await session.commit()
+        message = _portuguese_login_error(exc)
+        return _render_login(
+            request, next=next, email=email, error=message, status=exc.status_code
+        )
+    except LoginThrottledError as exc:
+        return _render_login(
+            request,
+            next=next,
+            email=email,
+            error=_portuguese_login_error(exc),
+            status=exc.status_code,
+            headers={"Retry-After": str(exc.details["retry_after_seconds"])},
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
     max_age = int(state.settings.jwt_expire_hours * 3600)
-    set_session_cookie(response, request, token, max_age)
+    set_session_cookie(response, request, result.access_token, max_age)
+    clear_login_csrf_cookie(response)
+    return response
+
+
+def _render_login(
+    request: Request,
+    *,
+    next: str | None,
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render the login form with a fresh login CSRF token in its cookie and field."""
+    login_token = new_login_csrf_token()
+    context = page_context(
+        request,
+        None,
+        next=_safe_next(next),
+        error=error,
+        email=email,
+        login_csrf=login_token,
+    )
+    response = templates.TemplateResponse(
+        request, "login.html", context, status_code=status, headers=headers
+    )
+    set_login_csrf_cookie(response, request, login_token)
     return response
 
 
 def _portuguese_login_error(exc: CenatHubError) -> str:
-    if "deactivated" in exc.message:
+    if exc.details.get("reason") == "inactive":
         return "Usuário inativo. Peça a um administrador para reativar sua conta."
     if exc.status_code == 429:
-        return exc.message
+        minutes = -(-int(exc.details["retry_after_seconds"]) // 60)
+        unit = "minuto" if minutes == 1 else "minutos"
+        return (
+            "Muitas tentativas de login sem sucesso. "
+            f"Tente novamente em {minutes} {unit}."
+        )
     return "E-mail ou senha incorretos."
 
 

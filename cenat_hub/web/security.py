@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import secrets
 
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -9,6 +10,12 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 SESSION_COOKIE = "cenat_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
+# Before login there is no session to derive a CSRF token from, so the login
+# form carries a random token that must match the one in this cookie. This
+# keeps other sites from logging a browser in to an account they control.
+LOGIN_CSRF_COOKIE = "cenat_login_csrf"
+LOGIN_CSRF_FIELD = "login_csrf"
+LOGIN_CSRF_MAX_AGE_SECONDS = 12 * 3600
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -41,25 +48,55 @@ def is_valid_csrf(session_token: str, presented: str | None, secret: str) -> boo
     return hmac.compare_digest(csrf_token_for(session_token, secret), presented)
 
 
+def is_tls(request: Request) -> bool:
+    return request.url.scheme == "https" or (
+        request.headers.get("x-forwarded-proto", "").lower() == "https"
+    )
+
+
 def set_session_cookie(
     response: Response, request: Request, token: str, max_age_seconds: int
 ) -> None:
-    secure = request.url.scheme == "https" or (
-        request.headers.get("x-forwarded-proto", "").lower() == "https"
-    )
     response.set_cookie(
         SESSION_COOKIE,
         token,
         max_age=max_age_seconds,
         httponly=True,
         samesite="lax",
-        secure=secure,
+        secure=is_tls(request),
         path="/",
     )
 
 
 def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def new_login_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def set_login_csrf_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=LOGIN_CSRF_MAX_AGE_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=is_tls(request),
+        path="/login",
+    )
+
+
+def clear_login_csrf_cookie(response: Response) -> None:
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+
+
+def is_valid_login_csrf(request: Request, presented: str | None) -> bool:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not expected or not presented:
+        return False
+    return hmac.compare_digest(expected.encode(), presented.encode())
 
 
 class SecurityHeadersMiddleware(BaseHTTPMiddleware):
@@ -74,6 +111,12 @@ class SecurityHeadersMiddleware(BaseHTTPMiddleware):
             response.headers.setdefault(
                 "Content-Security-Policy", CONTENT_SECURITY_POLICY
             )
+        if not request.url.path.startswith("/static/"):
+            # Pages and API responses contain leads' personal data; shared
+            # computers and proxies must not keep copies.
+            response.headers.setdefault("Cache-Control", "no-store")
+        if is_tls(request):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
 

@@ -1,4 +1,12 @@
-"""A live server on 127.0.0.1 and a headless Chromium page for browser tests."""
+"""A live server and a Chromium page for browser tests.
+
+The server is the real app under uvicorn, in a thread of its own on
+127.0.0.1 and a free port, using the test database (a temporary SQLite file,
+or PostgreSQL when TEST_DATABASE_URL is set). Its Graph API calls go to
+``graph_http``: a fake healthy number unless a test overrides the fixture
+(the Cloud API simulator, for example). Chromium is Debian's
+``/usr/bin/chromium`` driven by Playwright; no browser is downloaded.
+"""
 
 import asyncio
 import socket
@@ -11,15 +19,15 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cenat_hub.app import create_app
 from cenat_hub.config import Settings
 from cenat_hub.db.session import create_engine, create_session_factory
-from cenat_hub.models import Base
+from tests.conftest import empty_all_tables
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -36,13 +44,14 @@ STARTUP_TIMEOUT_SECONDS = 20
 @dataclass
 class LiveServer:
     url: str
+    settings: Settings
     session_factory: async_sessionmaker[AsyncSession]
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 def graph_phone_number(request: httpx.Request) -> httpx.Response:
@@ -58,56 +67,88 @@ def graph_handler() -> Callable[[httpx.Request], httpx.Response]:
 
 
 @pytest.fixture
+async def graph_http(
+    graph_handler: Callable[[httpx.Request], httpx.Response],
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(graph_handler)
+    ) as client:
+        yield client
+
+
+@pytest.fixture
 async def live_server(
-    settings: Settings, graph_handler: Callable[[httpx.Request], httpx.Response]
+    settings: Settings, graph_http: httpx.AsyncClient
 ) -> AsyncIterator[LiveServer]:
     """Run the app under uvicorn in a thread, on an empty database."""
     engine = create_engine(settings.resolved_database_url)
-    async with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
-    graph_http = httpx.AsyncClient(transport=httpx.MockTransport(graph_handler))
+    await empty_all_tables(engine)
+
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, graph_http=graph_http),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
+    config = uvicorn.Config(
+        create_app(settings, graph_http=graph_http),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
     )
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("The live server did not start.")
+            raise RuntimeError(f"The live server did not start on port {port}.")
         await asyncio.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", create_session_factory(engine))
+
+    yield LiveServer(
+        f"http://127.0.0.1:{port}", settings, create_session_factory(engine)
+    )
+
     server.should_exit = True
-    thread.join(timeout=15)
-    await graph_http.aclose()
+    thread.join(timeout=STARTUP_TIMEOUT_SECONDS)
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package.")
+    return str(CHROMIUM)
+
+
 @pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    """A fresh Chromium page; console errors fail the test."""
-    ARTIFACTS.mkdir(exist_ok=True)
+async def browser(chromium_executable: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        chromium = await playwright.chromium.launch(
+            executable_path=chromium_executable, args=CHROMIUM_ARGS
         )
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
-        new_page = await context.new_page()
-        errors: list[str] = []
-        new_page.on(
-            "console",
-            lambda message: (
-                errors.append(message.text) if message.type == "error" else None
-            ),
-        )
-        new_page.on("pageerror", lambda error: errors.append(str(error)))
-        yield new_page
-        await browser.close()
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh page; console errors (a CSP violation, a script error) fail the test."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = await browser.new_context(
+        locale="pt-BR", viewport={"width": 1280, "height": 900}
+    )
+    new_page = await context.new_page()
+    errors: list[str] = []
+    new_page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    new_page.on("pageerror", lambda error: errors.append(str(error)))
+    yield new_page
+    await context.close()
     assert errors == [], errors
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

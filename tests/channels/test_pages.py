@@ -11,6 +11,7 @@ from tests.factories import (
     AGENT_PASSWORD,
     CHANNEL_1,
     CHANNEL_2,
+    hidden_field,
     make_agent,
     make_channel,
     make_user,
@@ -35,8 +36,16 @@ def graph_transport() -> httpx.AsyncBaseTransport:
 
 async def _page_login(client: httpx.AsyncClient, email: str, password: str) -> str:
     """Log in through the form; return the CSRF token of the new session."""
+    form = await client.get("/login")
+    login_csrf = hidden_field(form.text, "login_csrf")
     response = await client.post(
-        "/login", data={"email": email, "password": password, "next": "/canais"}
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "next": "/canais",
+            "login_csrf": login_csrf,
+        },
     )
     assert response.status_code == 303
     session_token = client.cookies[SESSION_COOKIE]

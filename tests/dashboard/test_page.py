@@ -11,6 +11,7 @@ from cenat_hub.web.state import AppState
 from tests.conftest import post_webhook
 from tests.factories import (
     AGENT_PASSWORD,
+    hidden_field,
     make_agent,
     make_channel,
     text_message_payload,
@@ -19,8 +20,14 @@ from tests.factories import (
 
 async def _login_page(client: httpx.AsyncClient, state: AppState) -> None:
     agent = await make_agent(state)
+    form = await client.get("/login")
     response = await client.post(
-        "/login", data={"email": agent.email, "password": AGENT_PASSWORD}
+        "/login",
+        data={
+            "email": agent.email,
+            "password": AGENT_PASSWORD,
+            "login_csrf": hidden_field(form.text, "login_csrf"),
+        },
     )
     assert response.status_code == 303
     assert SESSION_COOKIE in client.cookies

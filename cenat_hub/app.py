@@ -72,7 +72,10 @@ def build_state(
         ),
         cipher=TokenCipher(settings.encryption_key.get_secret_value()),
         webhook_worker=WebhookWorker(
-            session_factory, events.publish, settings.background_sweep_seconds
+            session_factory,
+            events.publish,
+            settings.background_sweep_seconds,
+            settings.background_first_sweep_delay_seconds,
         ),
     )
 

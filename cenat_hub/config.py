@@ -1,6 +1,8 @@
 """Settings read from the environment or a ``.env`` file."""
 
+import json
 import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEVELOPMENT_DEFAULT_SECRET = "development-only-secret"  # noqa: S105 - a known placeholder
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com/v23.0"
 
 # Values that ship in examples and must never reach production.
@@ -44,10 +47,10 @@ class Settings(BaseSettings):
     # Pauses before each retry of a throttled or 5xx Graph API call.
     graph_retry_delays_seconds: tuple[float, ...] = (0.5, 1.0, 2.0)
 
-    webhook_verify_token: SecretStr = SecretStr("development-only-secret")
-    whatsapp_app_secret: SecretStr = SecretStr("development-only-secret")
-    jwt_secret: SecretStr = SecretStr("development-only-secret")
-    encryption_key: SecretStr = SecretStr("development-only-secret")
+    webhook_verify_token: SecretStr = SecretStr(DEVELOPMENT_DEFAULT_SECRET)
+    whatsapp_app_secret: SecretStr = SecretStr(DEVELOPMENT_DEFAULT_SECRET)
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_DEFAULT_SECRET)
+    encryption_key: SecretStr = SecretStr(DEVELOPMENT_DEFAULT_SECRET)
     jwt_expire_hours: float = Field(default=24.0, gt=0)
 
     # Login throttling: failed logins counted over a sliding window, per
@@ -76,6 +79,8 @@ class Settings(BaseSettings):
     timezone: str = "America/Sao_Paulo"
     run_migrations_on_start: bool = True
     background_sweep_seconds: float = Field(default=5.0, gt=0)
+    # Pause before the first sweep of pending work after start-up.
+    background_first_sweep_delay_seconds: float = Field(default=0.0, ge=0)
 
     @field_validator("metrics_token", "whatsapp_token", mode="before")
     @classmethod
@@ -137,7 +142,37 @@ class Settings(BaseSettings):
         return problems
 
 
+DEVELOPMENT_SECRETS_FILE = "development-secrets.json"
+
+
+def with_development_secrets(settings: Settings) -> Settings:
+    """Replace unset internal secrets with random ones kept under ``DATA_DIR``.
+
+    In development, ``JWT_SECRET`` and ``ENCRYPTION_KEY`` may be left unset; a
+    publicly known default would let anyone sign an admin token, so each
+    installation gets its own random values instead, stored with mode 0600.
+    Production never reaches this: it refuses to start without real secrets.
+    """
+    names = ("jwt_secret", "encryption_key")
+    unset = [
+        name
+        for name in names
+        if getattr(settings, name).get_secret_value() == DEVELOPMENT_DEFAULT_SECRET
+    ]
+    if settings.is_production or not unset:
+        return settings
+    path = settings.data_dir / DEVELOPMENT_SECRETS_FILE
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    for name in unset:
+        stored.setdefault(name, secrets.token_urlsafe(32))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(json.dumps(stored))
+    return settings.model_copy(update={name: SecretStr(stored[name]) for name in unset})
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """Read settings from the environment and from ``CENAT_HUB_ENV_FILE`` (default ``.env``)."""
-    return Settings(_env_file=os.environ.get("CENAT_HUB_ENV_FILE", ".env"))
+    """Read settings from the environment and ``CENAT_HUB_ENV_FILE`` (default ``.env``)."""
+    settings = Settings(_env_file=os.environ.get("CENAT_HUB_ENV_FILE", ".env"))
+    return with_development_secrets(settings)

@@ -1,6 +1,7 @@
 """structlog configuration: readable lines in development, JSON in production."""
 
 import logging
+import re
 import sys
 
 import structlog
@@ -17,6 +18,20 @@ def _redact_secrets(
     for key in event_dict.keys() & _REDACTED_KEYS:
         event_dict[key] = "[redacted]"
     return event_dict
+
+
+class _RedactVerifyToken(logging.Filter):
+    """Hide the webhook verify token in uvicorn's access lines (it sits in the query)."""
+
+    _PATTERN = re.compile(r"(hub\.verify_token=)[^&\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                self._PATTERN.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
 
 
 def configure_logging(level: str = "INFO", json_logs: bool = False) -> None:
@@ -54,4 +69,6 @@ def configure_logging(level: str = "INFO", json_logs: bool = False) -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("uvicorn.access").handlers = []
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.addFilter(_RedactVerifyToken())

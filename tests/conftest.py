@@ -102,6 +102,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         graph_retry_delays_seconds=(0.01, 0.02),
         run_migrations_on_start=False,
         background_sweep_seconds=3600,
+        background_first_sweep_delay_seconds=3600,
     )
 
 

@@ -26,8 +26,8 @@ def _blank_to_none(value: object) -> object:
 class ChannelCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     phone_number: str = Field(min_length=8, max_length=30)
-    phone_number_id: str = Field(min_length=1, max_length=50, pattern=r"^\d+$")
-    waba_id: str | None = Field(default=None, max_length=50, pattern=r"^\d+$")
+    phone_number_id: str = Field(min_length=1, max_length=20, pattern=r"^[0-9]+$")
+    waba_id: str | None = Field(default=None, max_length=20, pattern=r"^[0-9]+$")
     whatsapp_token: str = Field(min_length=1, max_length=4096)
 
     @field_validator("name", "whatsapp_token")
@@ -60,7 +60,7 @@ class ChannelUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone_number: str | None = Field(default=None, min_length=8, max_length=30)
-    waba_id: str | None = Field(default=None, max_length=50, pattern=r"^\d+$")
+    waba_id: str | None = Field(default=None, max_length=20, pattern=r"^[0-9]+$")
     whatsapp_token: str | None = Field(default=None, min_length=1, max_length=4096)
 
     @field_validator("name", "whatsapp_token")

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from cenat_hub.channels.access import ensure_channel_visible, visible_channel_ids
 from cenat_hub.contacts import service
 from cenat_hub.contacts.schemas import ContactDetail, ContactOut
-from cenat_hub.web.dependencies import CurrentUser, Session
+from cenat_hub.web.dependencies import CurrentUser, OptionalIdQuery, Session
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"])
 
@@ -14,9 +14,9 @@ router = APIRouter(prefix="/api/contacts", tags=["contacts"])
 async def list_contacts(
     session: Session,
     user: CurrentUser,
-    channel_id: int | None = None,
+    channel_id: OptionalIdQuery = None,
     status: Annotated[str | None, Query(max_length=30)] = None,
-    tag_id: int | None = None,
+    tag_id: OptionalIdQuery = None,
     search: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

@@ -1,11 +1,17 @@
 """Find or create the contact behind the ids a webhook or an agent names."""
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cenat_hub.contacts.phone import is_phone_wa_id, match_key
+from cenat_hub.contacts.phone import (
+    InvalidPhoneNumberError,
+    is_phone_wa_id,
+    match_key,
+    normalize_typed_number,
+)
 from cenat_hub.db.types import utcnow
 from cenat_hub.db.upsert import insert_or_ignore
 from cenat_hub.models import Contact, ContactIdentity
@@ -14,6 +20,8 @@ from cenat_hub.models.contact import (
     IDENTITY_PHONE,
     IDENTITY_USER_ID,
 )
+
+_TYPED_NUMBER = re.compile(r"\+?[0-9(][0-9 ().-]{6,30}")
 
 
 @dataclass
@@ -67,19 +75,30 @@ async def find_contact(session: AsyncSession, claims: IdentityClaims) -> Contact
     return None
 
 
+async def _contact_by_wa_id(session: AsyncSession, wa_id: str) -> Contact | None:
+    statement = select(Contact).where(Contact.wa_id == wa_id)
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
 async def find_contact_by_any_id(session: AsyncSession, value: str) -> Contact | None:
-    """Resolve a path parameter that is a wa_id in any form or a user id."""
-    contact = (
-        await session.execute(select(Contact).where(Contact.wa_id == value))
-    ).scalar_one_or_none()
-    if contact:
+    """Resolve a path parameter: a wa_id, a number as typed, or a business-scoped id.
+
+    Numbers may carry +55, spaces, dashes and parentheses, with or without the
+    Brazilian ninth digit ("+55 (11) 90000-0001", "11900000001").
+    """
+    value = value.strip()
+    contact = await _contact_by_wa_id(session, value)
+    if contact is not None:
         return contact
-    claims = (
-        IdentityClaims(phone=value)
-        if value.isdigit()
-        else IdentityClaims(user_id=value)
-    )
-    return await find_contact(session, claims)
+    if _TYPED_NUMBER.fullmatch(value):
+        try:
+            digits = normalize_typed_number(value)
+        except InvalidPhoneNumberError:
+            return None
+        return await _contact_by_wa_id(session, digits) or await find_contact(
+            session, IdentityClaims(phone=digits)
+        )
+    return await find_contact(session, IdentityClaims(user_id=value))
 
 
 async def find_or_create_contact(
@@ -131,9 +150,18 @@ async def _remember_identities(
     if claims.name and not contact.name:
         contact.name = claims.name
     if claims.user_id and contact.user_id != claims.user_id:
-        contact.user_id = claims.user_id
+        owner = await _identity_owner(session, IDENTITY_USER_ID, claims.user_id)
+        if owner == contact.id:
+            contact.user_id = claims.user_id
     if claims.username:
         contact.username = claims.username
+
+
+async def _identity_owner(session: AsyncSession, kind: str, value: str) -> int | None:
+    statement = select(ContactIdentity.contact_id).where(
+        ContactIdentity.kind == kind, ContactIdentity.value == value
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def add_identity(

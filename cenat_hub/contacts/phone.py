@@ -9,7 +9,7 @@ landlines, which never had a ninth digit added.
 import re
 
 BRAZIL_COUNTRY_CODE = "55"
-_NON_DIGITS = re.compile(r"\D")
+_NON_DIGITS = re.compile(r"[^0-9]")
 _LANDLINE_FIRST_DIGITS = frozenset("2345")
 
 
@@ -71,7 +71,7 @@ def normalize_typed_number(typed: str) -> str:
 
 
 def is_phone_wa_id(value: str) -> bool:
-    return value.isdigit() and 8 <= len(value) <= 15
+    return value.isascii() and value.isdigit() and 8 <= len(value) <= 15
 
 
 def brazilian_twin(digits: str) -> str | None:

@@ -12,7 +12,7 @@ from cenat_hub.conversations.schemas import (
     ConversationItem,
 )
 from cenat_hub.events.hub import Event
-from cenat_hub.web.dependencies import CurrentUser, Session, State
+from cenat_hub.web.dependencies import CurrentUser, OptionalIdQuery, Session, State
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -22,7 +22,7 @@ async def list_conversations(
     session: Session,
     user: CurrentUser,
     assigned: AssignedFilter = "all",
-    channel_id: int | None = None,
+    channel_id: OptionalIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ConversationItem]:

@@ -8,7 +8,7 @@ from cenat_hub.channels.access import visible_channel_ids
 from cenat_hub.dashboard import service
 from cenat_hub.dashboard.schemas import DashboardStats
 from cenat_hub.db.types import utcnow
-from cenat_hub.web.dependencies import CurrentUser, Session, State
+from cenat_hub.web.dependencies import CurrentUser, OptionalIdQuery, Session, State
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 
@@ -18,7 +18,7 @@ async def dashboard_stats(
     session: Session,
     state: State,
     user: CurrentUser,
-    channel_id: int | None = None,
+    channel_id: OptionalIdQuery = None,
     days: Annotated[int, Query(description="7, 30 or 90")] = 7,
 ) -> DashboardStats:
     """Return the dashboard figures for the channels the user may see."""

@@ -44,6 +44,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Query parameters carry leads' names and texts; keep them out of error
+    # messages and logs.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         engine = create_async_engine(url, pool_size=5, max_overflow=5, **kwargs)
         _configure_sqlite(engine)

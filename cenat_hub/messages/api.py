@@ -14,7 +14,7 @@ from cenat_hub.errors import NotFoundError
 from cenat_hub.messages import queries, sending
 from cenat_hub.messages.schemas import SendTextRequest, message_to_dict
 from cenat_hub.models import Conversation
-from cenat_hub.web.dependencies import CurrentUser, Session, State
+from cenat_hub.web.dependencies import CurrentUser, OptionalIdQuery, Session, State
 
 router = APIRouter(prefix="/api", tags=["messages"])
 
@@ -24,8 +24,8 @@ async def message_history(
     wa_id: str,
     session: Session,
     user: CurrentUser,
-    channel_id: int | None = None,
-    before_id: int | None = None,
+    channel_id: OptionalIdQuery = None,
+    before_id: OptionalIdQuery = None,
     limit: Annotated[
         int, Query(ge=1, le=queries.MAX_PAGE_SIZE)
     ] = queries.DEFAULT_PAGE_SIZE,

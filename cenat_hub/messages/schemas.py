@@ -15,7 +15,7 @@ class SendTextRequest(BaseModel):
         min_length=1, max_length=150, validation_alias=AliasChoices("wa_id", "to")
     )
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    channel_id: int | None = None
+    channel_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     reply_to_wa_message_id: str | None = Field(default=None, max_length=255)
     client_message_id: str | None = Field(
         default=None, min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$"
@@ -26,6 +26,8 @@ class SendTextRequest(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("text is blank; type a message")
+        if "\x00" in value:
+            raise ValueError("text contains a NUL character; remove it")
         return value
 
 

@@ -89,15 +89,16 @@ async def queue_text(
     """
     if request.channel_id is not None:
         ensure_channel_visible(visible, request.channel_id)
+        await get_channel(session, request.channel_id)
+    contact = await find_contact_by_any_id(session, request.wa_id)
+    if contact is None:
+        raise NotFoundError(f"Contact {request.wa_id} not found.")
     if request.client_message_id:
         existing = await _existing_by_client_id(
             session, request.client_message_id, visible
         )
         if existing is not None:
-            return existing, False
-    contact = await find_contact_by_any_id(session, request.wa_id)
-    if contact is None:
-        raise NotFoundError(f"Contact {request.wa_id} not found.")
+            return _same_request(existing, contact, request), False
     await ensure_contact_visible(session, contact, visible, request.wa_id)
     conversation = await _pick_conversation(
         session, contact, request.channel_id, visible
@@ -138,7 +139,7 @@ async def queue_text(
                 session, request.client_message_id, visible
             )
             if existing is not None:
-                return existing, False
+                return _same_request(existing, contact, request), False
         raise
     record_message(
         conversation,
@@ -148,6 +149,18 @@ async def queue_text(
         direction=DIRECTION_OUTBOUND,
     )
     return message, True
+
+
+def _same_request(
+    existing: Message, contact: Contact, request: SendTextRequest
+) -> Message:
+    """Return the earlier message of a repeated request, or raise if it differs."""
+    if existing.contact_id != contact.id or existing.content != request.text:
+        raise ConflictError(
+            f"client_message_id {request.client_message_id} was already used for "
+            "another message; generate a new id for each message."
+        )
+    return existing
 
 
 def _recipient_fields(address: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from cenat_hub.integrations.whatsapp.errors import explain_in_portuguese
 from cenat_hub.integrations.whatsapp.inbound import InboundStatus
 from cenat_hub.models import Message, MessageStatusEvent
 from cenat_hub.models.message import (
+    DIRECTION_OUTBOUND,
     STATUS_DELIVERED,
     STATUS_FAILED,
     STATUS_PLAYED,
@@ -60,7 +61,10 @@ async def apply_pending_statuses(
     message = (
         await session.execute(
             select(Message)
-            .where(Message.wa_message_id == wa_message_id)
+            .where(
+                Message.wa_message_id == wa_message_id,
+                Message.direction == DIRECTION_OUTBOUND,
+            )
             .with_for_update()
         )
     ).scalar_one_or_none()
@@ -124,7 +128,10 @@ async def unapplied_status_message_ids(
     statement = (
         select(MessageStatusEvent.wa_message_id)
         .join(Message, Message.wa_message_id == MessageStatusEvent.wa_message_id)
-        .where(MessageStatusEvent.applied.is_(False))
+        .where(
+            MessageStatusEvent.applied.is_(False),
+            Message.direction == DIRECTION_OUTBOUND,
+        )
         .distinct()
         .limit(limit)
     )

@@ -24,8 +24,9 @@ def decode_access_token(token: str, secret: str) -> dict[str, Any] | None:
         )
     except jwt.PyJWTError:
         return None
-    if not str(claims.get("sub", "")).isdigit() or not isinstance(
-        claims.get("ver"), int
-    ):
+    subject = str(claims.get("sub", ""))
+    if not (
+        subject.isascii() and subject.isdigit() and len(subject) <= 9
+    ) or not isinstance(claims.get("ver"), int):
         return None
     return claims

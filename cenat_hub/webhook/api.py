@@ -59,19 +59,21 @@ async def verify_webhook(
 async def receive_webhook(request: Request) -> JSONResponse:
     """Check the signature, archive the body, acknowledge, then process it."""
     state = app_state(request)
-    body = await _read_body(request)
-    if body is None:
-        log.warning("webhook.body_too_large", limit=MAX_BODY_BYTES)
-        WEBHOOK_DELIVERIES.labels("too_large").inc()
-        return JSONResponse({"detail": "Request body is too large."}, status_code=413)
     signature = request.headers.get(SIGNATURE_HEADER)
-    app_secret = state.settings.whatsapp_app_secret.get_secret_value()
     if signature is None:
-        log.warning("webhook.signature_missing", size=len(body))
+        log.warning("webhook.signature_missing")
         WEBHOOK_DELIVERIES.labels("bad_signature").inc()
         return JSONResponse(
             {"detail": "Missing X-Hub-Signature-256 header."}, status_code=401
         )
+    declared = request.headers.get("content-length", "")
+    too_large = declared.isdigit() and int(declared) > MAX_BODY_BYTES
+    body = None if too_large else await _read_body(request)
+    if body is None:
+        log.warning("webhook.body_too_large", limit=MAX_BODY_BYTES)
+        WEBHOOK_DELIVERIES.labels("too_large").inc()
+        return JSONResponse({"detail": "Request body is too large."}, status_code=413)
+    app_secret = state.settings.whatsapp_app_secret.get_secret_value()
     if not is_valid_signature(body, signature, app_secret):
         log.warning("webhook.signature_invalid", size=len(body))
         WEBHOOK_DELIVERIES.labels("bad_signature").inc()

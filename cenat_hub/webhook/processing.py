@@ -1,6 +1,7 @@
 """Process one archived webhook body: every entry, change, message and status."""
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -10,11 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cenat_hub.contacts.identity import IdentityClaims
 from cenat_hub.events.hub import Event
 from cenat_hub.integrations.whatsapp.inbound import (
+    InboundMessage,
+    InboundStatus,
     MessageError,
     parse_inbound_message,
     parse_status,
     text,
 )
+from cenat_hub.integrations.whatsapp.sanitize import clean_document
 from cenat_hub.integrations.whatsapp.webhook_models import (
     ChangeValue,
     WebhookContact,
@@ -39,32 +43,80 @@ def parse_body(body: bytes) -> WebhookPayload:
         document = json.loads(body)
     except ValueError as exc:
         raise UnreadableBodyError(f"body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise UnreadableBodyError("body is nested too deeply to parse") from exc
     if not isinstance(document, dict):
         raise UnreadableBodyError("body is JSON but not an object")
-    return WebhookPayload.model_validate(document)
+    return WebhookPayload.model_validate(clean_document(document))
 
 
-async def process_payload(
-    session: AsyncSession, payload: WebhookPayload, received_at: datetime
-) -> list[Event]:
-    """Apply a whole webhook body; return the events to publish after commit."""
-    events: list[Event] = []
+@dataclass
+class WorkItem:
+    """One message, status or echo of a body, parsed and addressed to a number."""
+
+    phone_number_id: str | None
+    message: InboundMessage | None = None
+    profile: WebhookContact | None = None
+    status: InboundStatus | None = None
+    echo_recipient: IdentityClaims | None = None
+
+    @property
+    def label(self) -> str:
+        if self.message is not None:
+            return self.message.wa_message_id
+        if self.status is not None:
+            return f"status {self.status.status} of {self.status.wa_message_id}"
+        return "item"
+
+
+def plan_payload(payload: WebhookPayload, received_at: datetime) -> list[WorkItem]:
+    """List every item of a body in order, without touching the database."""
+    items: list[WorkItem] = []
     for entry in payload.entry:
         for change in entry.changes:
             if change.field not in (FIELD_MESSAGES, FIELD_ECHOES):
                 log.info("webhook.field_ignored", field=change.field, waba_id=entry.id)
                 continue
             value = change.parsed_value()
-            channel = await _active_channel(session, value.metadata.phone_number_id)
-            if channel is None:
-                continue
             if change.field == FIELD_MESSAGES:
-                events += await _process_messages_value(
-                    session, channel, value, received_at
-                )
+                items += _plan_messages_value(value, received_at)
             else:
-                events += await _process_echoes(session, channel, value, received_at)
+                items += _plan_echoes(value, received_at)
+    return items
+
+
+async def apply_items(
+    session: AsyncSession,
+    items: list[WorkItem],
+    channels: dict[str | None, Channel | None] | None = None,
+) -> list[Event]:
+    """Store a list of items; return the events to publish after commit."""
+    channels = {} if channels is None else channels
+    events: list[Event] = []
+    for item in items:
+        if item.phone_number_id not in channels:
+            channels[item.phone_number_id] = await _active_channel(
+                session, item.phone_number_id
+            )
+        channel = channels[item.phone_number_id]
+        if channel is None:
+            continue
+        if item.message is not None and item.echo_recipient is not None:
+            events += await ingest_echo(
+                session, channel, item.message, item.echo_recipient
+            )
+        elif item.message is not None:
+            events += await ingest_inbound(session, channel, item.message, item.profile)
+        elif item.status is not None:
+            events += await record_status(session, item.status)
     return events
+
+
+async def process_payload(
+    session: AsyncSession, payload: WebhookPayload, received_at: datetime
+) -> list[Event]:
+    """Apply a whole webhook body in the caller's transaction."""
+    return await apply_items(session, plan_payload(payload, received_at))
 
 
 async def _active_channel(
@@ -100,17 +152,14 @@ def _profile_for(
     return contacts[0] if len(contacts) == 1 else None
 
 
-async def _process_messages_value(
-    session: AsyncSession, channel: Channel, value: ChangeValue, received_at: datetime
-) -> list[Event]:
-    events: list[Event] = []
+def _plan_messages_value(value: ChangeValue, received_at: datetime) -> list[WorkItem]:
+    phone_number_id = value.metadata.phone_number_id
     value_error = MessageError.first_of(value.errors)
+    items: list[WorkItem] = []
     for raw in value.messages:
         message = parse_inbound_message(raw, received_at)
         if message is None:
-            log.warning(
-                "webhook.message_without_id", phone_number_id=channel.phone_number_id
-            )
+            log.warning("webhook.message_without_id", phone_number_id=phone_number_id)
             continue
         if value_error and "error_code" not in message.columns:
             message.columns.update(
@@ -120,22 +169,18 @@ async def _process_messages_value(
                 error_details=value_error.details,
             )
         profile = _profile_for(raw, value.contacts)
-        events += await ingest_inbound(session, channel, message, profile)
+        items.append(WorkItem(phone_number_id, message=message, profile=profile))
     for raw in value.statuses:
         status = parse_status(raw, received_at, value_error)
         if status is None:
-            log.warning(
-                "webhook.status_without_id", phone_number_id=channel.phone_number_id
-            )
+            log.warning("webhook.status_without_id", phone_number_id=phone_number_id)
             continue
-        events += await record_status(session, status)
-    return events
+        items.append(WorkItem(phone_number_id, status=status))
+    return items
 
 
-async def _process_echoes(
-    session: AsyncSession, channel: Channel, value: ChangeValue, received_at: datetime
-) -> list[Event]:
-    events: list[Event] = []
+def _plan_echoes(value: ChangeValue, received_at: datetime) -> list[WorkItem]:
+    items: list[WorkItem] = []
     for raw in value.message_echoes:
         message = parse_inbound_message(raw, received_at)
         if message is None:
@@ -145,5 +190,11 @@ async def _process_echoes(
             user_id=text(raw.get("to_user_id"), 150),
             parent_user_id=text(raw.get("to_parent_user_id"), 150),
         )
-        events += await ingest_echo(session, channel, message, recipient)
-    return events
+        items.append(
+            WorkItem(
+                value.metadata.phone_number_id,
+                message=message,
+                echo_recipient=recipient,
+            )
+        )
+    return items

@@ -30,13 +30,17 @@ from cenat_hub.models.webhook import (
 from cenat_hub.ops.metrics import WEBHOOK_PROCESSING_LAG
 from cenat_hub.webhook.processing import (
     UnreadableBodyError,
+    WorkItem,
+    apply_items,
     parse_body,
-    process_payload,
+    plan_payload,
 )
 
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5
+# Items applied per transaction when a body is large.
+CHUNK_SIZE = 50
 
 Publisher = Callable[[list[Event]], Awaitable[None]]
 
@@ -47,10 +51,12 @@ class WebhookWorker:
         session_factory: async_sessionmaker[AsyncSession],
         publish: Publisher,
         sweep_interval_seconds: float = 5.0,
+        first_sweep_delay_seconds: float = 0.0,
     ) -> None:
         self._session_factory = session_factory
         self._publish = publish
         self._sweep_interval = sweep_interval_seconds
+        self._first_sweep_delay = first_sweep_delay_seconds
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -94,6 +100,13 @@ class WebhookWorker:
             self._in_flight.discard(delivery_id)
 
     async def _process_once(self, delivery_id: int) -> None:
+        """Apply a body: in one transaction when small, in chunks when large.
+
+        Every item is stored under a unique WhatsApp id, so committing a large
+        body chunk by chunk and starting again after a crash gives the same
+        result as one transaction, while SQLite's write lock is held only
+        for one chunk at a time.
+        """
         async with unit_of_work(self._session_factory) as session:
             delivery = await _claim(session, delivery_id)
             if delivery is None:
@@ -106,13 +119,61 @@ class WebhookWorker:
                 delivery.last_error = str(exc)[:2000]
                 log.warning("webhook.unreadable_body", delivery_id=delivery_id)
                 return
-            events = await process_payload(session, payload, delivery.received_at)
-            delivery.state = DELIVERY_PROCESSED
-            delivery.processed_at = utcnow()
-            delivery.last_error = None
-            lag = (delivery.processed_at - delivery.received_at).total_seconds()
-        WEBHOOK_PROCESSING_LAG.observe(lag)
-        await self._publish(events)
+            received_at = delivery.received_at
+            items = plan_payload(payload, received_at)
+            if len(items) <= CHUNK_SIZE:
+                try:
+                    async with session.begin_nested():
+                        events = await apply_items(session, items)
+                except Exception:
+                    log.warning("webhook.batch_failed", delivery_id=delivery_id)
+                else:
+                    _mark_processed(delivery, skipped=[])
+                    WEBHOOK_PROCESSING_LAG.observe(_lag(delivery))
+                    await session.commit()
+                    await self._publish(events)
+                    return
+        skipped = await self._apply_in_chunks(delivery_id, items)
+        async with unit_of_work(self._session_factory) as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None:
+                return
+            _mark_processed(delivery, skipped)
+        WEBHOOK_PROCESSING_LAG.observe(_lag(delivery))
+
+    async def _apply_in_chunks(
+        self, delivery_id: int, items: list[WorkItem]
+    ) -> list[str]:
+        """Apply items a chunk per transaction; return the items that failed alone."""
+        skipped: list[str] = []
+        for start in range(0, len(items), CHUNK_SIZE):
+            chunk = items[start : start + CHUNK_SIZE]
+            try:
+                async with unit_of_work(self._session_factory) as session:
+                    events = await apply_items(session, chunk)
+            except Exception:
+                log.warning(
+                    "webhook.chunk_failed", delivery_id=delivery_id, start=start
+                )
+                events = []
+                for item in chunk:
+                    events += await self._apply_alone(delivery_id, item, skipped)
+            await self._publish(events)
+        return skipped
+
+    async def _apply_alone(
+        self, delivery_id: int, item: WorkItem, skipped: list[str]
+    ) -> list[Event]:
+        """Apply one item in its own transaction, so a bad item cannot sink the rest."""
+        try:
+            async with unit_of_work(self._session_factory) as session:
+                return await apply_items(session, [item])
+        except Exception:
+            log.exception(
+                "webhook.item_failed", delivery_id=delivery_id, item=item.label
+            )
+            skipped.append(item.label)
+            return []
 
     async def _record_failure(self, delivery_id: int, exc: Exception) -> None:
         async with unit_of_work(self._session_factory) as session:
@@ -150,12 +211,28 @@ class WebhookWorker:
         await self._publish(events)
 
     async def _sweep_forever(self) -> None:
+        await asyncio.sleep(self._first_sweep_delay)
         while True:
             try:
                 await self.sweep()
             except Exception:
                 log.exception("webhook.sweep_failed")
             await asyncio.sleep(self._sweep_interval)
+
+
+def _mark_processed(delivery: WebhookDelivery, skipped: list[str]) -> None:
+    delivery.state = DELIVERY_PROCESSED
+    delivery.processed_at = utcnow()
+    delivery.last_error = (
+        f"{len(skipped)} items could not be stored: {', '.join(skipped)}"[:2000]
+        if skipped
+        else None
+    )
+
+
+def _lag(delivery: WebhookDelivery) -> float:
+    assert delivery.processed_at is not None
+    return (delivery.processed_at - delivery.received_at).total_seconds()
 
 
 async def _claim(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:

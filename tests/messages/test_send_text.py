@@ -193,3 +193,55 @@ async def test_blank_and_oversized_text_are_rejected(
 async def test_send_requires_login(client: httpx.AsyncClient, state: AppState) -> None:
     response = await client.post("/api/send/text", json={"wa_id": LEAD, "text": "Oi"})
     assert response.status_code == 401
+
+
+async def test_reused_client_message_id_for_other_text_is_409(
+    client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
+) -> None:
+    headers = await _setup(client, state)
+    await _lead_writes(simulator, state)
+    first = await _send(
+        client, headers, text="Primeira", client_message_id="reuse-0001-abc"
+    )
+    second = await _send(
+        client, headers, text="Outra", client_message_id="reuse-0001-abc"
+    )
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert "reuse-0001-abc" in second.json()["detail"]
+    assert len(simulator.sent_messages) == 1
+
+
+async def test_unknown_channel_is_404(
+    client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
+) -> None:
+    headers = await _setup(client, state)
+    await _lead_writes(simulator, state)
+    response = await _send(client, headers, text="Oi", channel_id=999)
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Channel 999 not found."
+
+
+async def test_typed_number_forms_find_the_lead(
+    client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
+) -> None:
+    headers = await _setup(client, state)
+    await _lead_writes(simulator, state)
+    for typed in (
+        "+55 (11) 90000-0001",
+        "(11) 90000-0001",
+        "11900000001",
+        "551100000001",
+    ):
+        response = await client.get(f"/api/contacts/{typed}", headers=headers)
+        assert response.status_code == 200, typed
+        assert response.json()["wa_id"] == LEAD
+
+
+async def test_nul_in_text_is_422(
+    client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
+) -> None:
+    headers = await _setup(client, state)
+    await _lead_writes(simulator, state)
+    response = await _send(client, headers, text="oi\x00")
+    assert response.status_code == 422

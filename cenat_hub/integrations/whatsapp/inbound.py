@@ -6,7 +6,7 @@ value is checked for its type and bounded in length before it is used.
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 KNOWN_MESSAGE_TYPES = frozenset(
@@ -32,6 +32,10 @@ KNOWN_MESSAGE_TYPES = frozenset(
 MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})
 MAX_TEXT_CHARS = 65_536
 MAX_ID_CHARS = 255
+# Error codes are stored in 32-bit integer columns; Meta's codes are far smaller.
+MAX_ERROR_CODE = 2**31 - 1
+# A message timestamp later than its arrival by more than this is not trusted.
+MAX_CLOCK_SKEW = timedelta(minutes=10)
 
 
 def text(value: Any, max_chars: int = MAX_TEXT_CHARS) -> str | None:
@@ -59,12 +63,20 @@ def as_float(value: Any) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def parse_timestamp(value: Any, fallback: datetime) -> datetime:
-    """Parse Meta's unix-seconds timestamp (a string or a number)."""
+def parse_timestamp(value: Any, received_at: datetime) -> datetime:
+    """Parse Meta's unix-seconds timestamp (a string or a number).
+
+    A missing or invalid value, or one later than the arrival time by more
+    than ``MAX_CLOCK_SKEW``, becomes the arrival time, so a bogus future
+    timestamp cannot hold the 24-hour window open.
+    """
     seconds = as_float(value)
     if seconds is None or not 0 <= seconds < 32_503_680_000:
-        return fallback
-    return datetime.fromtimestamp(int(seconds), tz=UTC)
+        return received_at
+    parsed = datetime.fromtimestamp(int(seconds), tz=UTC)
+    if parsed > received_at + MAX_CLOCK_SKEW:
+        return received_at
+    return parsed
 
 
 @dataclass
@@ -81,10 +93,13 @@ class MessageError:
         for item in errors:
             if isinstance(item, dict):
                 code = item.get("code")
+                valid_code = (
+                    isinstance(code, int)
+                    and not isinstance(code, bool)
+                    and 0 <= code <= MAX_ERROR_CODE
+                )
                 return cls(
-                    code=code
-                    if isinstance(code, int) and not isinstance(code, bool)
-                    else None,
+                    code=code if valid_code else None,
                     title=text(item.get("title"), 1000),
                     message=text(item.get("message"), 1000),
                     details=text(as_dict(item.get("error_data")).get("details"), 2000),

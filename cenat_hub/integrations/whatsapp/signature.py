@@ -28,4 +28,5 @@ def is_valid_signature(body: bytes, header_value: str | None, app_secret: str) -
     """Check a received signature header against the raw body in constant time."""
     if not header_value or not header_value.startswith(_PREFIX):
         return False
-    return hmac.compare_digest(sign(body, app_secret), header_value.strip())
+    presented = header_value.strip().encode("utf-8", "replace")
+    return hmac.compare_digest(sign(body, app_secret).encode(), presented)

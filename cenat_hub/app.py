@@ -22,6 +22,8 @@ from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.logging import configure_logging
 from cenat_hub.messages.api import router as messages_router
 from cenat_hub.security.crypto import TokenCipher
+from cenat_hub.templates.api import router as templates_router
+from cenat_hub.templates.pages import router as templates_pages_router
 from cenat_hub.web.pages import router as pages_router
 from cenat_hub.web.request_id import RequestIdMiddleware
 from cenat_hub.web.security import install_security_headers
@@ -124,7 +126,9 @@ def create_app(
         channels_router,
         contacts_router,
         messages_router,
+        templates_router,
         pages_router,
+        templates_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

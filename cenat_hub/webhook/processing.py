@@ -23,11 +23,13 @@ from cenat_hub.integrations.whatsapp.webhook_models import (
 from cenat_hub.messages.inbound import ingest_echo, ingest_inbound
 from cenat_hub.messages.statuses import record_status
 from cenat_hub.models import Channel
+from cenat_hub.templates.sync import apply_status_webhook
 
 log = structlog.get_logger(__name__)
 
 FIELD_MESSAGES = "messages"
 FIELD_ECHOES = "smb_message_echoes"
+FIELD_TEMPLATE_STATUS = "message_template_status_update"
 
 
 class UnreadableBodyError(ValueError):
@@ -51,6 +53,9 @@ async def process_payload(
     events: list[Event] = []
     for entry in payload.entry:
         for change in entry.changes:
+            if change.field == FIELD_TEMPLATE_STATUS:
+                await apply_status_webhook(session, entry.id, change.value)
+                continue
             if change.field not in (FIELD_MESSAGES, FIELD_ECHOES):
                 log.info("webhook.field_ignored", field=change.field, waba_id=entry.id)
                 continue

@@ -339,12 +339,12 @@ async def send_from_page(
     try:
         message, contact = await _send(session, state, user, form, form_data)
     except CenatHubError as exc:
-        await session.rollback()
+        await _roll_back(session, user)
         form.field_errors = dict(exc.details.get("fields") or {})
         form.error = _portuguese_error(exc)
         return await _render_page(request, session, state, user, form, exc.status_code)
     except ValidationError as exc:
-        await session.rollback()
+        await _roll_back(session, user)
         form.error = _validation_error_text(exc)
         return await _render_page(request, session, state, user, form, 400)
 
@@ -355,6 +355,12 @@ async def send_from_page(
         form.conversation_url = url
         return await _render_page(request, session, state, user, form)
     return RedirectResponse(url, status_code=303)
+
+
+async def _roll_back(session: AsyncSession, user: User) -> None:
+    """Undo a failed send; the user is loaded again because rollback expires it."""
+    await session.rollback()
+    await session.refresh(user)
 
 
 def _form_state(form_data: FormData) -> FormState:

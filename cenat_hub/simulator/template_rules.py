@@ -1,8 +1,9 @@
-"""Checks a template send against the stored template, with Meta's error codes:
-132001 (missing, or not sendable), 132015 (paused), 132016 (disabled), 132000
-(parameters that do not fit the template's components) and 100 (a text parameter
-with a line break, a tab or more than four consecutive spaces, or an unknown
-media id)."""
+"""Checks a template send against the stored template, with Meta's error codes.
+
+132001 means missing or not sendable, 132015 paused, 132016 disabled, and 132000
+parameters that do not fit the template's components. Code 100 rejects a text
+parameter with a line break, a tab or more than four consecutive spaces, and a
+media header naming an unknown media id."""
 
 import re
 from collections.abc import Callable, Iterable

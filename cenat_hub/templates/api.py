@@ -41,7 +41,7 @@ async def send_template(
 ) -> dict[str, Any]:
     """Send an approved template, creating the contact of a typed number if needed.
 
-    Answers with the stored message (``failed`` with a Portuguese explanation
+    Returns the stored message (``failed`` with a Portuguese explanation
     when Meta rejects it) and the contact under its WhatsApp id.
     """
     channel = await service.channel_for_templates(session, user, body.channel_id)

@@ -32,10 +32,10 @@ MEDIA_HEADER_TYPES = {
 }
 SUPPORTED_BUTTON_TYPES = frozenset({"QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE"})
 
-# Meta's limits on send parameters: a body parameter may be 1024 characters when
-# the template has other components and 32768 when the body is alone; a header
-# text is at most 60 characters with its variable filled; a coupon code at most
-# 15 characters; a URL at most 2000.
+# Meta's limits on send parameters. A body parameter may be 1024 characters when
+# the template has other components, and 32768 when the body is alone. A header
+# text is at most 60 characters with its variable filled, a coupon code at most
+# 15 characters, and a URL at most 2000.
 BODY_PARAMETER_MAX = 1024
 BODY_ONLY_PARAMETER_MAX = 32768
 HEADER_TEXT_MAX = 60
@@ -101,7 +101,7 @@ class TemplateButton:
 
 @dataclass(frozen=True)
 class TemplateStructure:
-    """A template as the sender sees it: its parts and the fields to fill.
+    """A template's parts and the fields an agent fills to send it.
 
     ``unsupported_reason`` is set, in Portuguese, when the template has a part
     this service cannot send (a carousel, a product header, a flow button...).
@@ -139,7 +139,7 @@ class TemplateStructure:
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """Why a value cannot be sent, in English for the API and Portuguese for pages."""
+    """A reason a value cannot be sent, in English for the API and Portuguese for pages."""
 
     key: str
     message: str

@@ -1,9 +1,10 @@
 """The "Nova conversa" page: pick an approved template, fill it, preview it, send it.
 
-The page works as a plain form; htmx only swaps in the template list of the
+The page works as a plain form. htmx only swaps in the template list of the
 chosen channel, the fields of the chosen template and the live preview.
 """
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -45,6 +46,7 @@ PICKER = "new_conversation/_template_picker.html"
 FIELDS = "new_conversation/_template_fields.html"
 PREVIEW = "new_conversation/_template_preview.html"
 FIELD_PREFIXES = ("header.", "body.", "button.")
+TYPED_NUMBER = re.compile(r"[\d\s()+.-]+")
 UPLOAD_FIELD = "header_file"
 # NOTE: Meta takes documents up to 100 MB, but an upload through this page is
 # read into memory, so it is capped lower.
@@ -67,7 +69,7 @@ UPLOAD_MIME_TYPES = {
 
 @dataclass
 class FormState:
-    """What the page shows: the choices made so far and any errors."""
+    """The state of the page's form: the choices made so far and any errors."""
 
     phone: str = ""
     name: str = ""
@@ -405,8 +407,11 @@ async def _send(
     await session.commit()
 
     media_id = await _upload_header_file(state, channel, structure, form_data, form)
+    # A lead known only by a business-scoped user id is prefilled with that id.
+    typed_number = TYPED_NUMBER.fullmatch(form.phone) is not None
     request = SendTemplateRequest(
-        phone=form.phone or None,
+        phone=form.phone if typed_number else None,
+        wa_id=None if typed_number or not form.phone else form.phone,
         name=form.name or None,
         channel_id=channel.id,
         template_name=chosen[0],
@@ -439,13 +444,17 @@ async def _upload_header_file(
     form_data: FormData,
     form: FormState,
 ) -> str | None:
-    """Upload the file chosen for a media header to Meta and return its media id."""
+    """Upload the file chosen for a media header to Meta and return its media id.
+
+    A chosen file takes the place of a typed link.
+    """
     upload = form_data.get(UPLOAD_FIELD)
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
     header_format = structure.header_format or ""
     allowed = UPLOAD_MIME_TYPES.get(header_format)
     mime_type = (upload.content_type or "").split(";")[0].strip().lower()
+
     if header_format not in MEDIA_HEADER_TYPES or allowed is None:
         raise service.TemplateValuesError(
             "The template takes no uploaded file.",
@@ -456,15 +465,18 @@ async def _upload_header_file(
             f"File type {mime_type} is not accepted for a {header_format} header.",
             fields={"header.media": "Tipo de arquivo não aceito para este cabeçalho."},
         )
+
     data = await upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise service.TemplateValuesError(
             f"The file is larger than {MAX_UPLOAD_BYTES} bytes.",
             fields={"header.media": "Arquivo grande demais (máximo de 16 MB)."},
         )
+
     form.values.pop("header.media", None)
     if header_format == "DOCUMENT" and not form.values.get("header.filename"):
         form.values["header.filename"] = upload.filename[:240]
+
     try:
         return await state.graph.upload_media(
             channel.phone_number_id,

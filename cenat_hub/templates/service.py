@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-# Meta's answers that say the cached copy of a template is out of date.
+# Meta error codes that show the cached copy of a template is out of date.
 _STATUS_FROM_ERROR = {132015: "PAUSED", 132016: "DISABLED"}
 _OUTDATED_CACHE_ERRORS = frozenset({132000, 132001, 132008, 132012})
 
@@ -108,7 +108,7 @@ async def channel_for_templates(
 async def _check_channel_access(
     session: AsyncSession, user: User, channel: Channel
 ) -> None:
-    """Apply ``user_channels``: an agent with rows there sees only those channels."""
+    """Apply ``user_channels``: an agent with rows there may use only those channels."""
     if user.is_admin:
         return
     statement = select(UserChannel.channel_id).where(UserChannel.user_id == user.id)
@@ -261,7 +261,7 @@ async def queue_template(
 async def note_send_outcome(
     state: "AppState", channel: Channel, message: Message
 ) -> None:
-    """Correct the cache when Meta's answer shows it is out of date.
+    """Correct the cache when Meta's error shows it is out of date.
 
     A paused or disabled template takes that status at once; a mismatch of
     parameters or a missing translation makes the next read list the

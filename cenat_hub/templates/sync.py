@@ -1,7 +1,7 @@
 """The template cache: listing from Meta, freshness, and status changes.
 
-Every template of a WhatsApp Business Account is kept whatever its status, so
-a paused or rejected template is known; only APPROVED ones are offered for
+Every template of a WhatsApp Business Account is kept whatever its status, so a
+paused or rejected template is known, but only APPROVED ones are offered for
 sending. A template that disappeared from Meta's list is deleted from the cache.
 """
 

@@ -122,6 +122,7 @@ def live_servers(database_url: str, tmp_path: Path) -> Iterator[LiveServers]:
     simulator_socket = _bound_socket()
     hub_url = f"http://{HOST}:{hub_socket.getsockname()[1]}"
     simulator_url = f"http://{HOST}:{simulator_socket.getsockname()[1]}"
+
     settings = Settings(
         _env_file=None,
         database_url=database_url,
@@ -138,6 +139,7 @@ def live_servers(database_url: str, tmp_path: Path) -> Iterator[LiveServers]:
     # A thread of its own keeps asyncio.run away from the test session's loop.
     with ThreadPoolExecutor(max_workers=1) as executor:
         channel_id = executor.submit(asyncio.run, _prepare_database(settings)).result()
+
     simulator_config = demo_config(
         hub_webhook_url=f"{hub_url}/webhook",
         app_secret=APP_SECRET,
@@ -145,6 +147,7 @@ def live_servers(database_url: str, tmp_path: Path) -> Iterator[LiveServers]:
     )
     simulator_config.status_delay_seconds = 0.05
     simulator_config.webhook_retry_base_seconds = 0.05
+
     servers = [
         ThreadedServer(create_simulator_app(simulator_config), simulator_socket),
         ThreadedServer(create_app(settings), hub_socket),

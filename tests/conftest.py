@@ -131,7 +131,12 @@ async def app(
     )
     application = create_app(settings, graph_http=graph_http)
     async with application.router.lifespan_context(application):
-        await _empty_all_tables(application.state.cenat)
+        # The worker's first sweep reads tables that TRUNCATE locks, and the
+        # two deadlocked on PostgreSQL, so the worker pauses while tables empty.
+        state = application.state.cenat
+        await state.webhook_worker.stop()
+        await _empty_all_tables(state)
+        state.webhook_worker.start()
         yield application
     if graph_http:
         await graph_http.aclose()

@@ -41,7 +41,8 @@ class SendTemplateRequest(BaseModel):
         validation_alias=AliasChoices("template_name", "template"),
     )
     language: str = Field(min_length=2, max_length=20, pattern=r"^[A-Za-z_]+$")
-    values: dict[str, str] = Field(default_factory=dict)
+    # Numbers are accepted for coordinates and turned into text like the rest.
+    values: dict[str, str | int | float] = Field(default_factory=dict)
     parameters: list[str] | None = Field(default=None, max_length=MAX_VALUES)
     header_media_id: str | None = Field(default=None, min_length=1, max_length=100)
     client_message_id: str | None = Field(
@@ -50,13 +51,19 @@ class SendTemplateRequest(BaseModel):
 
     @field_validator("values")
     @classmethod
-    def _bounded_values(cls, values: dict[str, str]) -> dict[str, str]:
+    def _bounded_values(
+        cls, values: dict[str, str | int | float]
+    ) -> dict[str, str | int | float]:
         if len(values) > MAX_VALUES:
             raise ValueError(f"at most {MAX_VALUES} values are accepted")
-        for key, value in values.items():
+        texts = {key: str(value).strip() for key, value in values.items()}
+        for key, value in texts.items():
             if len(key) > 100 or len(value) > BODY_ONLY_PARAMETER_MAX:
                 raise ValueError(f"value of {key[:100]!r} is too long")
-        return {key: value.strip() for key, value in values.items()}
+        return dict(texts)
+
+    def text_values(self) -> dict[str, str]:
+        return {key: str(value) for key, value in self.values.items()}
 
     @field_validator("name")
     @classmethod

@@ -173,7 +173,7 @@ def request_values(
 ) -> dict[str, str]:
     """Return the values by field key, accepting ``parameters`` as body values in order."""
     if request.values or request.parameters is None:
-        return dict(request.values)
+        return request.text_values()
     body_keys = [f"body.{name}" for name in structure.body_variables]
     if len(request.parameters) != len(body_keys):
         raise TemplateValuesError(

@@ -450,3 +450,20 @@ async def test_cache_is_filled_before_first_send(
     async with state.session_factory() as session:
         count = await session.execute(select(func.count()).select_from(MessageTemplate))
     assert count.scalar_one() > 0
+
+
+async def test_coordinates_accepted_as_numbers(
+    hub: Hub, simulator: SimulatorState
+) -> None:
+    values: dict[str, Any] = {
+        **TEMPLATE_VALUES["local_evento", "pt_BR"],
+        "header.latitude": -23.5505,
+        "header.longitude": -46.6333,
+    }
+
+    body = (await send_template(hub, "local_evento", values)).json()
+
+    assert body["status"] == "sent"
+    location = _sent_template(simulator)["components"][0]["parameters"][0]["location"]
+    assert location["latitude"] == -23.5505
+    assert location["longitude"] == -46.6333

@@ -58,8 +58,14 @@ class SendTemplateRequest(BaseModel):
             raise ValueError(f"at most {MAX_VALUES} values are accepted")
         texts = {key: str(value).strip() for key, value in values.items()}
         for key, value in texts.items():
-            if len(key) > 100 or len(value) > BODY_ONLY_PARAMETER_MAX:
-                raise ValueError(f"value of {key[:100]!r} is too long")
+            if len(key) > 100:
+                raise ValueError(
+                    f"field key {key[:100]!r}... is longer than 100 characters"
+                )
+            if len(value) > BODY_ONLY_PARAMETER_MAX:
+                raise ValueError(
+                    f"value of {key!r} is longer than {BODY_ONLY_PARAMETER_MAX} characters"
+                )
         return dict(texts)
 
     def text_values(self) -> dict[str, str]:
@@ -73,7 +79,7 @@ class SendTemplateRequest(BaseModel):
     @model_validator(mode="after")
     def _needs_recipient(self) -> "SendTemplateRequest":
         if not (self.wa_id or self.phone):
-            raise ValueError("give the recipient as wa_id or phone")
+            raise ValueError("the recipient is missing; send wa_id or phone")
         return self
 
 

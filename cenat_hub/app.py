@@ -31,6 +31,8 @@ from cenat_hub.messages.api import router as messages_router
 from cenat_hub.ops.api import router as ops_router
 from cenat_hub.ops.metrics import RequestMetricsMiddleware
 from cenat_hub.security.crypto import TokenCipher
+from cenat_hub.templates.api import router as templates_router
+from cenat_hub.templates.pages import router as templates_pages_router
 from cenat_hub.web.pages import router as pages_router
 from cenat_hub.web.request_id import RequestIdMiddleware
 from cenat_hub.web.security import install_security_headers
@@ -141,11 +143,13 @@ def create_app(
         conversations_router,
         dashboard_router,
         messages_router,
+        templates_router,
         pages_router,
         ops_router,
         channels_pages_router,
         dashboard_pages_router,
         auth_pages_router,
+        templates_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -129,22 +129,45 @@ async def queue_text(
         reply_to_wa_message_id=request.reply_to_wa_message_id,
         sent_by_user_id=user.id,
     )
+    stored, created = await store_pending(session, conversation, message)
+    if not created:
+        return _same_request(stored, contact, request), False
+    return stored, True
+
+
+async def existing_send(
+    session: AsyncSession, client_message_id: str | None
+) -> Message | None:
+    """Return the message an earlier request with this idempotency key stored."""
+    if not client_message_id:
+        return None
+    return await _existing_by_client_id(session, client_message_id, None)
+
+
+async def store_pending(
+    session: AsyncSession, conversation: Conversation, message: Message
+) -> tuple[Message, bool]:
+    """Insert a pending outbound message and move its conversation forward.
+
+    Returns the message and True, or the message that a concurrent request with
+    the same ``client_message_id`` stored first and False.
+    """
     try:
         async with session.begin_nested():
             session.add(message)
             await session.flush()
     except IntegrityError:
-        if request.client_message_id:
+        if message.client_message_id:
             existing = await _existing_by_client_id(
-                session, request.client_message_id, visible
+                session, message.client_message_id, None
             )
             if existing is not None:
-                return _same_request(existing, contact, request), False
+                return existing, False
         raise
     record_message(
         conversation,
-        message_type="text",
-        content=request.text,
+        message_type=message.message_type,
+        content=message.content,
         timestamp=message.timestamp,
         direction=DIRECTION_OUTBOUND,
     )
@@ -169,6 +192,27 @@ def _recipient_fields(address: str) -> dict[str, str]:
     return {"recipient_type": "individual", "recipient": address}
 
 
+def build_payload(message: Message) -> dict[str, Any]:
+    """Build the body of ``POST /<PHONE_NUMBER_ID>/messages`` for a stored message."""
+    if message.message_type == "template":
+        return build_template_payload(message)
+    return build_text_payload(message)
+
+
+def build_template_payload(message: Message) -> dict[str, Any]:
+    """Send the name, language and components stored when the template was queued."""
+    template = message.template or {}
+    return {
+        **_recipient_fields(message.contact_wa_id),
+        "type": "template",
+        "template": {
+            "name": template.get("name"),
+            "language": {"code": template.get("language"), "policy": "deterministic"},
+            "components": template.get("components") or [],
+        },
+    }
+
+
 def build_text_payload(message: Message) -> dict[str, Any]:
     payload: dict[str, Any] = {
         **_recipient_fields(message.contact_wa_id),
@@ -188,7 +232,7 @@ async def deliver(state: AppState, message_id: int) -> Message:
             raise NotFoundError(f"Message {message_id} not found.")
         channel = await session.get(Channel, message.channel_id)
         assert channel is not None
-        payload = build_text_payload(message)
+        payload = build_payload(message)
         token = state.cipher.decrypt(channel.whatsapp_token)
         phone_number_id = channel.phone_number_id
     try:
@@ -242,13 +286,31 @@ async def _store_success(
 async def _remember_returned_wa_id(
     session: AsyncSession, message: Message, returned: dict[str, Any]
 ) -> None:
-    """Record the wa_id Meta answered with as an alias of the contact."""
+    """Record the wa_id Meta answered with as an alias of the contact.
+
+    When the message went to the number an agent typed (the contact's own
+    ``wa_id``) and Meta names the account differently, for example a Brazilian
+    mobile registered without the ninth digit, the contact and the conversation
+    take Meta's form, and the typed number stays an alias.
+    """
     wa_id = returned.get("wa_id")
     if not isinstance(wa_id, str) or not is_phone_wa_id(wa_id):
         return
     contact = await session.get(Contact, message.contact_id)
-    if contact is not None and wa_id != contact.wa_id:
-        await add_identity(session, contact, IdentityClaims(phone=wa_id))
+    if contact is None or wa_id == contact.wa_id:
+        return
+    await add_identity(session, contact, IdentityClaims(phone=wa_id))
+    if message.contact_wa_id != contact.wa_id:
+        return
+    taken = await session.execute(select(Contact.id).where(Contact.wa_id == wa_id))
+    if taken.scalar_one_or_none() is None:
+        contact.wa_id = wa_id
+    conversation = await session.get(Conversation, message.conversation_id)
+    if conversation is not None and conversation.recipient_wa_id in (
+        None,
+        message.contact_wa_id,
+    ):
+        conversation.recipient_wa_id = wa_id
 
 
 def _status_event(message: Message) -> Event:

@@ -18,6 +18,15 @@ class RegisterLeadRequest(BaseModel):
     user_id: str | None = None
 
 
+class TemplateStatusRequest(BaseModel):
+    waba_id: str
+    name: str
+    language: str
+    status: str
+    reason: str = "NONE"
+    notify: bool = True
+
+
 class LeadReadRequest(BaseModel):
     phone_number_id: str
     wa_id: str
@@ -49,6 +58,23 @@ async def lead_reads(request: LeadReadRequest, state: StateDep) -> dict[str, lis
 async def mark_undeliverable(wa_id: str, state: StateDep) -> dict[str, Any]:
     state.mark_undeliverable(wa_id)
     return {"wa_id": wa_id, "undeliverable": True}
+
+
+@router.post("/templates/status")
+async def set_template_status(
+    request: TemplateStatusRequest, state: StateDep
+) -> dict[str, Any]:
+    """Change a template's status and post Meta's status webhook (unless
+    ``notify`` is false)."""
+    template = await state.set_template_status(
+        request.waba_id,
+        request.name,
+        request.language,
+        request.status.upper(),
+        reason=request.reason,
+        notify=request.notify,
+    )
+    return {"id": template["id"], "status": template["status"]}
 
 
 @router.get("/sent_messages")

@@ -80,7 +80,9 @@ def _sendable_template(
     sent = request.body["template"]
     templates = state.templates_for(number.waba_id)
     template = find_sendable_template(templates, sent["name"], sent["language"]["code"])
-    check_template_parameters(template, sent)
+    check_template_parameters(
+        template, sent, media_exists=lambda key: key in state.media.items
+    )
     return template
 
 

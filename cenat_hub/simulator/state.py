@@ -17,12 +17,18 @@ import structlog
 
 from cenat_hub.simulator import inbound, outbound
 from cenat_hub.simulator.config import SimulatedNumber, SimulatorConfig
-from cenat_hub.simulator.errors import GraphError, invalid_token, unknown_object
+from cenat_hub.simulator.errors import (
+    GraphError,
+    LeadControlError,
+    invalid_token,
+    unknown_object,
+)
 from cenat_hub.simulator.ids import new_conversation_id
 from cenat_hub.simulator.media import MediaItem, MediaStore
 from cenat_hub.simulator.payloads import LeadMessage
 from cenat_hub.simulator.phone_numbers import brazil_alternate_form
 from cenat_hub.simulator.statuses import OutboundMessage
+from cenat_hub.simulator.template_events import template_status_webhook
 from cenat_hub.simulator.webhooks import WebhookSender
 
 log = structlog.get_logger(__name__)
@@ -150,6 +156,42 @@ class SimulatorState:
 
     def templates_for(self, waba_id: str) -> list[dict[str, Any]]:
         return [t for t in self.config.templates if t.get("waba_id") == waba_id]
+
+    def template(self, waba_id: str, name: str, language: str) -> dict[str, Any]:
+        """Return the stored template object; tests change it in place to play an
+        edit made in WhatsApp Manager."""
+        for template in self.templates_for(waba_id):
+            if template["name"] == name and template["language"] == language:
+                return template
+        raise LeadControlError(
+            404, f"Template {name} ({language}) of WABA {waba_id} not found."
+        )
+
+    async def set_template_status(
+        self,
+        waba_id: str,
+        name: str,
+        language: str,
+        status: str,
+        *,
+        reason: str = "NONE",
+        notify: bool = True,
+    ) -> dict[str, Any]:
+        """Change a template's status as Meta's review or quality checks would,
+        and post the ``message_template_status_update`` webhook unless ``notify``
+        is false (a webhook that never arrived)."""
+        template = self.template(waba_id, name, language)
+        template["status"] = "APPROVED" if status == "REINSTATED" else status
+        if notify:
+            webhook = template_status_webhook(template, status, reason, self.clock())
+            await self.webhooks.deliver(webhook)
+        log.info(
+            "simulator.template_status_changed",
+            waba_id=waba_id,
+            template=name,
+            status=status,
+        )
+        return template
 
     # Leads
 

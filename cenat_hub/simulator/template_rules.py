@@ -1,9 +1,12 @@
-"""Checks a template send against the stored template, with Meta's error codes:
-132001 (missing, or not sendable), 132015 (paused), 132016 (disabled) and 132000
-(parameters that do not fit the template's components)."""
+"""Checks a template send against the stored template, with Meta's error codes.
+
+132001 means missing or not sendable, 132015 paused, 132016 disabled, and 132000
+parameters that do not fit the template's components. Code 100 rejects a text
+parameter with a line break, a tab or more than four consecutive spaces, and a
+media header naming an unknown media id."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeGuard
 
 from cenat_hub.simulator.errors import (
@@ -13,6 +16,7 @@ from cenat_hub.simulator.errors import (
 )
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+_FORBIDDEN_WHITESPACE = re.compile(r"[\n\r\t]| {5,}")
 _TEXT_PARAMETER_TYPES = {"text", "currency", "date_time"}
 _MEDIA_HEADER_FORMATS = {"IMAGE", "VIDEO", "DOCUMENT", "GIF"}
 _BUTTON_SUB_TYPES = {
@@ -82,16 +86,24 @@ def template_variables(text: str) -> list[str]:
     return names
 
 
-def check_template_parameters(template: dict[str, Any], sent: dict[str, Any]) -> None:
+def check_template_parameters(
+    template: dict[str, Any],
+    sent: dict[str, Any],
+    media_exists: Callable[[str], bool] = lambda _media_id: True,
+) -> None:
     """Raise 132000 unless the send's components give every variable of the
-    template, in the template's parameter format."""
+    template, in the template's parameter format.
+
+    ``media_exists`` returns whether an uploaded media id is known, so a media
+    header naming an unknown id is rejected as a media message would be.
+    """
     header_params, body_params, button_components = _split_components(
         sent.get("components", [])
     )
     named = template.get("parameter_format") == "NAMED"
     by_type = {component["type"]: component for component in template["components"]}
 
-    _check_header(by_type.get("HEADER"), header_params, named)
+    _check_header(by_type.get("HEADER"), header_params, named, media_exists)
     body_text = by_type.get("BODY", {}).get("text", "")
     _check_text_parameters("body", template_variables(body_text), body_params, named)
     buttons = by_type.get("BUTTONS", {}).get("buttons", [])
@@ -133,7 +145,10 @@ def _is_list_of_objects(value: Any) -> TypeGuard[list[dict[str, Any]]]:
 
 
 def _check_header(
-    header: dict[str, Any] | None, parameters: list[dict[str, Any]], named: bool
+    header: dict[str, Any] | None,
+    parameters: list[dict[str, Any]],
+    named: bool,
+    media_exists: Callable[[str], bool],
 ) -> None:
     header_format = header.get("format", "TEXT") if header else None
     if header is None or header_format == "TEXT":
@@ -145,12 +160,14 @@ def _check_header(
         raise _count_mismatch("header", len(parameters), 1)
     parameter = parameters[0]
     if header_format in _MEDIA_HEADER_FORMATS:
-        _check_media_parameter(header_format.lower(), parameter)
+        _check_media_parameter(header_format.lower(), parameter, media_exists)
     elif header_format == "LOCATION":
         _check_location_parameter(parameter)
 
 
-def _check_media_parameter(media_type: str, parameter: dict[str, Any]) -> None:
+def _check_media_parameter(
+    media_type: str, parameter: dict[str, Any], media_exists: Callable[[str], bool]
+) -> None:
     if parameter.get("type") != media_type:
         raise parameter_count_mismatch(
             f"header: expected a {media_type} parameter, received "
@@ -164,6 +181,10 @@ def _check_media_parameter(media_type: str, parameter: dict[str, Any]) -> None:
         raise invalid_parameter(
             f"header: the {media_type} parameter needs exactly one of id or link."
         )
+    assert isinstance(media, dict)
+    media_id = media.get("id")
+    if media_id is not None and not media_exists(str(media_id)):
+        raise invalid_parameter(f"Media {media_id} not found; upload it first.")
 
 
 def _check_location_parameter(parameter: dict[str, Any]) -> None:
@@ -195,9 +216,15 @@ def _check_text_parameters(
                 f"{component}: parameter {position} has type '{kind}', expected one "
                 f"of {sorted(_TEXT_PARAMETER_TYPES)}"
             )
-        if kind == "text" and not str(parameter.get("text") or "").strip():
+        text = str(parameter.get("text") or "")
+        if kind == "text" and not text.strip():
             raise invalid_parameter(
                 f"{component}: text of parameter {position} is empty."
+            )
+        if kind == "text" and _FORBIDDEN_WHITESPACE.search(text):
+            raise invalid_parameter(
+                "Param text cannot have new-line/tab characters or more than 4 "
+                "consecutive spaces"
             )
 
     names = [parameter.get("parameter_name") for parameter in parameters]

@@ -14,17 +14,18 @@ _GENERATED_NOTICE_COUNT = 20
 def default_templates(waba_id: str) -> list[dict[str, Any]]:
     """Build the default template set of one WABA.
 
-    The set covers every header format the hub sends: text with a variable, image,
-    document, video and location. It has named and positional parameters,
-    footers, and QUICK_REPLY, URL (static and dynamic), PHONE_NUMBER and COPY_CODE
-    buttons. One template is en_US, and one each is PAUSED, REJECTED and DISABLED.
-    Generated notices bring the total past 25, so a listing spans two pages at
-    Meta's default limit.
+    The set covers every header format the hub sends: text with a variable
+    (positional and named), image, document, video and location. It has named and
+    positional parameters, footers, and QUICK_REPLY, URL (static and dynamic),
+    PHONE_NUMBER and COPY_CODE buttons. One template is en_US, and one each is
+    PAUSED, REJECTED and DISABLED. Generated notices bring the total past 25, so a
+    listing spans two pages at Meta's default limit.
     """
     templates = [
         _first_contact(),
         _first_contact_english(),
         _course_welcome(),
+        _open_class_invitation(),
         _class_reminder(),
         _course_material(),
         _welcome_video(),
@@ -136,6 +137,38 @@ def _course_welcome() -> dict[str, Any]:
     ]
     return _template(
         "boas_vindas_curso", "MARKETING", components, parameter_format="NAMED"
+    )
+
+
+def _open_class_invitation() -> dict[str, Any]:
+    header = {
+        "type": "HEADER",
+        "format": "TEXT",
+        "text": "Convite: {{event_name}}",
+        "example": {
+            "header_text_named_params": [
+                {"param_name": "event_name", "example": "Aula aberta"}
+            ]
+        },
+    }
+    body = _named_body(
+        "{{customer_name}}, você está convidado(a) para a aula aberta de "
+        "{{course_name}} em {{event_date}}.",
+        {
+            "customer_name": "Ana",
+            "course_name": "Saúde Mental",
+            "event_date": "12/03 às 19h",
+        },
+    )
+    signup = {
+        "type": "URL",
+        "text": "Garantir vaga",
+        "url": "https://example.invalid/eventos/{{1}}",
+        "example": ["https://example.invalid/eventos/aula-aberta-sm"],
+    }
+    components = [header, body, _FOOTER, _buttons(signup, _quick_reply("Não posso"))]
+    return _template(
+        "convite_aula_aberta", "MARKETING", components, parameter_format="NAMED"
     )
 
 

@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -27,11 +28,13 @@ from cenat_hub.integrations.whatsapp.webhook_models import (
 from cenat_hub.messages.inbound import ingest_echo, ingest_inbound
 from cenat_hub.messages.statuses import record_status
 from cenat_hub.models import Channel
+from cenat_hub.templates.sync import apply_status_webhook
 
 log = structlog.get_logger(__name__)
 
 FIELD_MESSAGES = "messages"
 FIELD_ECHOES = "smb_message_echoes"
+FIELD_TEMPLATE_STATUS = "message_template_status_update"
 
 
 class UnreadableBodyError(ValueError):
@@ -59,6 +62,8 @@ class WorkItem:
     profile: WebhookContact | None = None
     status: InboundStatus | None = None
     echo_recipient: IdentityClaims | None = None
+    # (WABA id, change value) of a template status change; it names no number.
+    template_update: tuple[str | None, dict[str, Any]] | None = None
 
     @property
     def label(self) -> str:
@@ -74,6 +79,9 @@ def plan_payload(payload: WebhookPayload, received_at: datetime) -> list[WorkIte
     items: list[WorkItem] = []
     for entry in payload.entry:
         for change in entry.changes:
+            if change.field == FIELD_TEMPLATE_STATUS:
+                items.append(WorkItem(None, template_update=(entry.id, change.value)))
+                continue
             if change.field not in (FIELD_MESSAGES, FIELD_ECHOES):
                 log.info("webhook.field_ignored", field=change.field, waba_id=entry.id)
                 continue
@@ -94,6 +102,9 @@ async def apply_items(
     channels = {} if channels is None else channels
     events: list[Event] = []
     for item in items:
+        if item.template_update is not None:
+            await apply_status_webhook(session, *item.template_update)
+            continue
         if item.phone_number_id not in channels:
             channels[item.phone_number_id] = await _active_channel(
                 session, item.phone_number_id

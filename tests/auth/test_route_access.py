@@ -67,6 +67,13 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/usuarios/{user_id}/senha"): ADMIN,
     ("GET", "/conta/senha"): USER,
     ("POST", "/conta/senha"): USER,
+    ("GET", "/api/channels/{channel_id}/templates"): USER,
+    ("POST", "/api/send/template"): USER,
+    ("GET", "/nova-conversa"): USER,
+    ("POST", "/nova-conversa"): USER,
+    ("GET", "/nova-conversa/campos"): USER,
+    ("GET", "/nova-conversa/modelos"): USER,
+    ("GET", "/nova-conversa/previa"): USER,
     ("GET", "/ready"): PUBLIC,
     # Served to loopback clients only; the walk's client is 127.0.0.1.
     ("GET", "/metrics"): PUBLIC,

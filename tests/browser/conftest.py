@@ -152,3 +152,14 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# Fixtures of pages that need the hub and the simulator talking over real sockets.
+from tests.browser.simulated_servers import (  # noqa: E402
+    artifacts,
+    chromium,
+    chromium_path,
+    live_servers,
+)
+
+__all__ = ["artifacts", "chromium", "chromium_path", "live_servers"]

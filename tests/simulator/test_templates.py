@@ -472,7 +472,8 @@ def test_default_templates_have_examples() -> None:
                 continue
             example = component["example"]
             if template["parameter_format"] == "NAMED":
-                named = example["body_text_named_params"]
+                prefix = component["type"].lower()
+                named = example[f"{prefix}_text_named_params"]
                 assert [p["param_name"] for p in named] == variables, template["name"]
             elif component["type"] == "HEADER":
                 assert len(example["header_text"]) == len(variables), template["name"]
@@ -505,3 +506,147 @@ def test_default_templates_cover_formats_and_statuses() -> None:
         t["language"] == "en_US" and t["status"] == "APPROVED" for t in templates
     )
     assert all(t["waba_id"] == WABA_ID for t in templates)
+
+
+async def test_named_text_header_and_url_button(simulator: Simulator) -> None:
+    components = [
+        {
+            "type": "header",
+            "parameters": [
+                {"type": "text", "parameter_name": "event_name", "text": "Aula aberta"}
+            ],
+        },
+        named_body_params(
+            customer_name="Ana", course_name="Saúde Mental", event_date="12/03"
+        ),
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": 0,
+            "parameters": [{"type": "text", "text": "aula-aberta-sm"}],
+        },
+    ]
+
+    response = await simulator.client.post(
+        MESSAGES_PATH,
+        headers=auth(),
+        json=template_send("convite_aula_aberta", components),
+    )
+
+    assert response.status_code == 200, response.text
+
+
+async def test_named_header_needs_its_name(simulator: Simulator) -> None:
+    components = [
+        {"type": "header", "parameters": [{"type": "text", "text": "Aula aberta"}]},
+        named_body_params(customer_name="Ana", course_name="SM", event_date="12/03"),
+        {
+            "type": "button",
+            "sub_type": "url",
+            "index": 0,
+            "parameters": [{"type": "text", "text": "x"}],
+        },
+    ]
+
+    response = await simulator.client.post(
+        MESSAGES_PATH,
+        headers=auth(),
+        json=template_send("convite_aula_aberta", components),
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == 132000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ana\nTeste", "Ana\tTeste", "Ana     Teste"],
+    ids=["newline", "tab", "spaces"],
+)
+async def test_parameter_whitespace_gives_100(simulator: Simulator, text: str) -> None:
+    body = template_send("primeiro_contato_pos", [body_params(text, "SM")])
+
+    response = await simulator.client.post(MESSAGES_PATH, headers=auth(), json=body)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == 100
+    assert "new-line/tab" in error["error_data"]["details"]
+
+
+async def test_unknown_media_id_in_header_gives_100(simulator: Simulator) -> None:
+    header = {
+        "type": "header",
+        "parameters": [{"type": "image", "image": {"id": "999999999"}}],
+    }
+    components = [header, named_body_params(customer_name="Ana", course_name="SM")]
+
+    response = await simulator.client.post(
+        MESSAGES_PATH,
+        headers=auth(),
+        json=template_send("boas_vindas_curso", components),
+    )
+
+    assert response.status_code == 400
+    assert "999999999" in response.json()["error"]["error_data"]["details"]
+
+
+async def test_status_change_posts_webhook(simulator: Simulator) -> None:
+    response = await simulator.client.post(
+        "/_simulator/templates/status",
+        json={
+            "waba_id": WABA_ID,
+            "name": "primeiro_contato_pos",
+            "language": "pt_BR",
+            "status": "PAUSED",
+            "reason": "LOW_QUALITY",
+        },
+    )
+    assert response.json()["status"] == "PAUSED"
+
+    webhook = simulator.receiver.received[-1]
+    assert webhook.signature_valid
+    change = webhook.payload["entry"][0]["changes"][0]
+    assert webhook.payload["entry"][0]["id"] == WABA_ID
+    assert change["field"] == "message_template_status_update"
+    assert change["value"]["event"] == "PAUSED"
+    assert change["value"]["message_template_name"] == "primeiro_contato_pos"
+    assert isinstance(change["value"]["message_template_id"], int)
+
+    send = template_send("primeiro_contato_pos", [body_params("Ana", "SM")])
+    paused = await simulator.client.post(MESSAGES_PATH, headers=auth(), json=send)
+    assert paused.json()["error"]["code"] == 132015
+
+    await simulator.state.set_template_status(
+        WABA_ID, "primeiro_contato_pos", "pt_BR", "REINSTATED"
+    )
+    again = await simulator.client.post(MESSAGES_PATH, headers=auth(), json=send)
+    assert again.status_code == 200
+
+
+async def test_status_change_without_webhook(simulator: Simulator) -> None:
+    before = len(simulator.receiver.received)
+
+    await simulator.state.set_template_status(
+        WABA_ID, "lembrete_aula", "pt_BR", "DISABLED", notify=False
+    )
+
+    assert len(simulator.receiver.received) == before
+    listed = await simulator.client.get(
+        TEMPLATES_PATH, params={"name": "lembrete_aula"}, headers=auth()
+    )
+    assert listed.json()["data"][0]["status"] == "DISABLED"
+
+
+async def test_status_change_of_unknown_template(simulator: Simulator) -> None:
+    response = await simulator.client.post(
+        "/_simulator/templates/status",
+        json={
+            "waba_id": WABA_ID,
+            "name": "nao_existe",
+            "language": "pt_BR",
+            "status": "PAUSED",
+        },
+    )
+
+    assert response.status_code == 404

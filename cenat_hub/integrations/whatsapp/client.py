@@ -60,10 +60,42 @@ class GraphClient:
     async def get_media_url(self, media_id: str, token: str) -> dict[str, Any]:
         return await self._request("GET", f"/{media_id}", token)
 
+    async def upload_media(
+        self,
+        phone_number_id: str,
+        token: str,
+        data: bytes,
+        mime_type: str,
+        filename: str,
+    ) -> str:
+        """Upload a file with ``POST /<PHONE_NUMBER_ID>/media`` and return its media id."""
+        body = await self._request(
+            "POST",
+            f"/{phone_number_id}/media",
+            token,
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, data, mime_type)},
+        )
+        media_id = body.get("id")
+        if not isinstance(media_id, str | int) or isinstance(media_id, bool):
+            raise GraphAPIError(502, None, "media upload answered without an id")
+        return str(media_id)
+
     async def list_templates_page(
-        self, waba_id: str, token: str, after: str | None = None, limit: int = 100
+        self,
+        waba_id: str,
+        token: str,
+        after: str | None = None,
+        limit: int = 100,
+        fields: str | None = None,
     ) -> dict[str, Any]:
+        """Return one page of ``GET /<WABA_ID>/message_templates``.
+
+        ``after`` is the ``paging.cursors.after`` of the previous page.
+        """
         params: dict[str, Any] = {"limit": limit}
+        if fields:
+            params["fields"] = fields
         if after:
             params["after"] = after
         return await self._request(

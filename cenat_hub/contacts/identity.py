@@ -6,6 +6,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.contacts.phone import is_phone_wa_id, match_key
+from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.types import utcnow
 from cenat_hub.db.upsert import insert_or_ignore
 from cenat_hub.models import Contact, ContactIdentity
@@ -99,6 +100,7 @@ async def find_or_create_contact(
                 "name": claims.name,
                 "user_id": claims.user_id,
                 "username": claims.username,
+                "search_name": fold_for_search(claims.name, claims.username),
                 "lead_status": "novo",
                 "channel_id": channel_id,
                 "created_at": utcnow(),

@@ -14,6 +14,11 @@ log = structlog.get_logger(__name__)
 
 SUBSCRIBER_QUEUE_SIZE = 1000
 
+# Sent to every local subscriber when events may have been lost (the
+# cross-worker listener reconnected, or a subscriber's queue overflowed);
+# streams answer it by replaying from the database.
+RESYNC = "resync"
+
 
 @dataclass(frozen=True)
 class Event:
@@ -22,10 +27,16 @@ class Event:
 
 
 class EventHub:
-    """Fans each published event out to every subscriber's queue."""
+    """Fans each published event out to every subscriber's queue in this process."""
 
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[Event]] = set()
+
+    async def start(self) -> None:
+        """Nothing to start in one process; see PostgresEventHub."""
+
+    async def stop(self) -> None:
+        """Nothing to stop in one process; see PostgresEventHub."""
 
     def subscribe(self) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=SUBSCRIBER_QUEUE_SIZE)
@@ -40,9 +51,21 @@ class EventHub:
         return len(self._subscribers)
 
     async def publish(self, events: list[Event]) -> None:
+        self.deliver(events)
+
+    def deliver(self, events: list[Event]) -> None:
+        """Put events on every local subscriber's queue."""
         for event in events:
             for queue in list(self._subscribers):
                 try:
                     queue.put_nowait(event)
                 except asyncio.QueueFull:
                     log.warning("events.subscriber_queue_full", kind=event.kind)
+                    _replace_backlog_with_resync(queue)
+
+
+def _replace_backlog_with_resync(queue: asyncio.Queue[Event]) -> None:
+    """Drop a full queue's backlog; the stream replays it from the database."""
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(Event(RESYNC))

@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from cenat_hub.auth.service import authenticate
 from cenat_hub.errors import AuthenticationError, CenatHubError, NotFoundError
+from cenat_hub.i18n import LOCALE_COOKIE, gettext, set_locale, supported
 from cenat_hub.models import User
 from cenat_hub.web.dependencies import Session, State, current_user
 from cenat_hub.web.security import (
@@ -37,9 +38,11 @@ class LoginRequiredError(CenatHubError):
 async def page_user(request: Request, session: Session) -> User:
     """Return the logged-in user of a page request, or redirect to the login page."""
     try:
-        return await current_user(request, session, None)
+        user = await current_user(request, session, None)
     except AuthenticationError as exc:
         raise LoginRequiredError("Log in to open this page.") from exc
+    set_locale(user.locale)
+    return user
 
 
 PageUser = Annotated[User, Depends(page_user)]
@@ -91,7 +94,7 @@ async def login_submit(
     try:
         token, _user = await authenticate(session, state.settings, email, password)
     except CenatHubError as exc:
-        message = _portuguese_login_error(exc)
+        message = _login_error(exc)
         context = page_context(
             request, None, next=_safe_next(next), error=message, email=email
         )
@@ -101,15 +104,55 @@ async def login_submit(
     response = RedirectResponse(_safe_next(next), status_code=303)
     max_age = int(state.settings.jwt_expire_hours * 3600)
     set_session_cookie(response, request, token, max_age)
+    _remember_locale(response, _user.locale)
     return response
 
 
-def _portuguese_login_error(exc: CenatHubError) -> str:
+def _login_error(exc: CenatHubError) -> str:
     if "deactivated" in exc.message:
-        return "Usuário inativo. Peça a um administrador para reativar sua conta."
+        return gettext("This user is inactive. Ask an administrator to reactivate it.")
     if exc.status_code == 429:
-        return exc.message
-    return "E-mail ou senha incorretos."
+        return gettext("Too many attempts. Wait a few minutes and try again.")
+    return gettext("Wrong email or password.")
+
+
+def _remember_locale(response: Response, locale: str) -> None:
+    """Keep the user's language in a cookie so the login page speaks it too."""
+    response.set_cookie(
+        LOCALE_COOKIE,
+        supported(locale),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        path="/",
+    )
+
+
+@router.post("/preferencias/idioma")
+async def change_locale(
+    request: Request,
+    session: Session,
+    user: PageUser,
+    locale: Annotated[str, Form(max_length=10)] = "",
+    csrf_token: Annotated[str | None, Form(alias=CSRF_FORM_FIELD)] = None,
+) -> RedirectResponse:
+    """Switch the interface language of the logged-in user."""
+    secret = request.app.state.cenat.settings.jwt_secret.get_secret_value()
+    session_token = request.cookies.get(SESSION_COOKIE, "")
+    back = _safe_next(_local_referer(request))
+    response = RedirectResponse(back, status_code=303)
+    if not is_valid_csrf(session_token, csrf_token, secret):
+        return response
+    user.locale = supported(locale)
+    _remember_locale(response, user.locale)
+    return response
+
+
+def _local_referer(request: Request) -> str | None:
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "") or None
 
 
 @router.post("/logout")

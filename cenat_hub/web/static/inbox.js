@@ -312,7 +312,7 @@
   }
 
   function countdownText(milliseconds) {
-    const minutes = Math.max(1, Math.ceil(milliseconds / 60000));
+    const minutes = Math.max(1, Math.floor(milliseconds / 60000));
     const hours = Math.floor(minutes / 60);
     const template = hours > 0 ? texts.countdown : texts.countdownMinutes;
     return template.replace("{hours}", String(hours)).replace("{minutes}", String(minutes % 60));

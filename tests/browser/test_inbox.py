@@ -1,0 +1,287 @@
+"""The Conversas page in Chromium: live messages, replies, ticks and catch-up."""
+
+import httpx
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from cenat_hub.web.state import AppState
+from tests.browser.conftest import (
+    ARTIFACTS,
+    FakeGraph,
+    LiveServer,
+    log_in,
+    post_signed,
+    status_payload,
+)
+from tests.factories import make_channel, make_user, text_message_payload
+from tests.inbox.helpers import XSS_NAME, XSS_TEXT, now_ts
+
+LEAD = "5511900000001"
+
+
+async def _seed(state: AppState) -> None:
+    await make_channel(state)
+    await make_user(state)
+
+
+async def _lead_writes(
+    http: httpx.AsyncClient, wamid: str, body: str, **kwargs: object
+) -> None:
+    payload = text_message_payload(wamid=wamid, body=body, timestamp=now_ts(), **kwargs)
+    await post_signed(http, payload)
+
+
+async def _open_conversation(page: Page, name: str) -> None:
+    await page.locator(".conv-row", has_text=name).click()
+    await expect(page.locator("#chat-pane")).to_be_visible()
+
+
+async def test_lead_message_appears_live_and_reply_ticks_advance(
+    page: Page,
+    context: BrowserContext,
+    http: httpx.AsyncClient,
+    seed_state: AppState,
+    fake_graph: FakeGraph,
+) -> None:
+    await _seed(seed_state)
+    await _lead_writes(http, "wamid.IN1", "Olá, quero saber da pós")
+    await log_in(page)
+    await _open_conversation(page, "Ana Teste")
+    await expect(page.locator(".msg.inbound .msg-text")).to_have_text(
+        "Olá, quero saber da pós"
+    )
+    watcher = await context.new_page()
+    await watcher.goto(f"/conversas?contact={LEAD}")
+    await expect(watcher.locator("#inbox")).to_have_attribute("data-stream", "open")
+
+    await _lead_writes(http, "wamid.IN2", "Tem bolsa de estudos?")
+    await expect(page.locator(".msg.inbound .msg-text").last).to_have_text(
+        "Tem bolsa de estudos?"
+    )
+    await expect(watcher.locator(".msg.inbound .msg-text").last).to_have_text(
+        "Tem bolsa de estudos?"
+    )
+
+    await page.fill("#composer-text", "Temos sim!\nVeja o site")
+    await page.press("#composer-text", "Enter")
+    mine = page.locator(".msg.outbound").last
+    await expect(mine.locator(".msg-text")).to_have_text("Temos sim!\nVeja o site")
+    await expect(mine).to_have_attribute("data-status", "sent")
+    await expect(mine.locator(".msg-sender")).to_have_text("Ana Admin Teste")
+    theirs = watcher.locator(".msg.outbound").last
+    await expect(theirs).to_have_attribute("data-status", "sent")
+    assert len(fake_graph.sends()) == 1
+    wamid = fake_graph.sends() and await mine.get_attribute("data-wa-message-id")
+    assert wamid
+
+    for status in ("delivered", "read"):
+        await post_signed(http, status_payload(wamid, status, now_ts()))
+        await expect(mine).to_have_attribute("data-status", status)
+        await expect(theirs).to_have_attribute("data-status", status)
+    await expect(mine.locator(".ticks")).to_have_text("✓✓")
+
+
+async def test_shift_enter_breaks_the_line_and_reply_quotes(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState, fake_graph: FakeGraph
+) -> None:
+    await _seed(seed_state)
+    await _lead_writes(http, "wamid.Q1", "Qual o valor da mensalidade?")
+    await log_in(page)
+    await _open_conversation(page, "Ana Teste")
+
+    await page.locator(".msg.inbound").hover()
+    await page.click(".msg.inbound .reply-button")
+    await expect(page.locator("#reply-preview")).to_be_visible()
+    await page.fill("#composer-text", "Linha 1")
+    await page.press("#composer-text", "Shift+Enter")
+    await page.type("#composer-text", "Linha 2")
+    await page.press("#composer-text", "Enter")
+
+    mine = page.locator(".msg.outbound").last
+    await expect(mine).to_have_attribute("data-status", "sent")
+    await expect(mine.locator(".msg-text")).to_have_text("Linha 1\nLinha 2")
+    await expect(mine.locator(".quote-text")).to_have_text(
+        "Qual o valor da mensalidade?"
+    )
+    sent = fake_graph.sends()[-1]
+    assert sent["text"]["body"] == "Linha 1\nLinha 2"
+    assert sent["context"] == {"message_id": "wamid.Q1"}
+
+
+async def test_failed_send_shows_the_reason_in_portuguese(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState, fake_graph: FakeGraph
+) -> None:
+    await _seed(seed_state)
+    await _lead_writes(http, "wamid.F1", "Oi")
+    await log_in(page)
+    await _open_conversation(page, "Ana Teste")
+    fake_graph.fail_next_sends = 1
+
+    await page.fill("#composer-text", "Vai falhar")
+    await page.press("#composer-text", "Enter")
+
+    mine = page.locator(".msg.outbound").last
+    await expect(mine).to_have_attribute("data-status", "failed")
+    await expect(mine.locator(".msg-error")).to_contain_text("não tem WhatsApp")
+
+
+async def test_dropped_stream_catches_up_without_reload(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await _seed(seed_state)
+    await _lead_writes(http, "wamid.D1", "Primeira")
+    await log_in(page)
+    await _open_conversation(page, "Ana Teste")
+    await expect(page.locator("#inbox")).to_have_attribute("data-stream", "open")
+    await page.evaluate("window.marker = 'same page'")
+
+    await page.evaluate("window.cenatInbox.disconnect()")
+    await _lead_writes(http, "wamid.D2", "Segunda, enquanto desconectado")
+    await _lead_writes(http, "wamid.D3", "Terceira, enquanto desconectado")
+    await _lead_writes(
+        http, "wamid.OTHER1", "Outro lead", wa_id="5511900000002", name="Bruno Teste"
+    )
+    await page.wait_for_timeout(500)
+    await expect(page.locator(".msg.inbound")).to_have_count(1)
+
+    await page.evaluate("window.cenatInbox.connect()")
+    await expect(page.locator(".msg.inbound")).to_have_count(3)
+    texts = await page.locator(".msg.inbound .msg-text").all_inner_texts()
+    assert texts == [
+        "Primeira",
+        "Segunda, enquanto desconectado",
+        "Terceira, enquanto desconectado",
+    ]
+    await expect(page.locator(".conv-row", has_text="Bruno Teste")).to_be_visible()
+    assert await page.evaluate("window.marker") == "same page"
+
+    await _lead_writes(http, "wamid.D4", "Quarta, ao vivo")
+    await expect(page.locator(".msg.inbound")).to_have_count(4)
+
+
+async def test_composer_refuses_free_text_outside_the_window(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await _seed(seed_state)
+    payload = text_message_payload(
+        wamid="wamid.OLD1", body="Mensagem antiga", timestamp=now_ts(-25 * 3600)
+    )
+    await post_signed(http, payload)
+    await log_in(page)
+    await _open_conversation(page, "Ana Teste")
+
+    await expect(page.locator("#composer-form")).to_be_hidden()
+    closed = page.locator("#window-closed")
+    await expect(closed).to_be_visible()
+    await expect(closed).to_contain_text("janela de 24 horas fechou")
+    link = closed.locator("a", has_text="Enviar template")
+    assert (
+        await link.get_attribute("href") == f"/nova-conversa?wa_id={LEAD}&channel_id=1"
+    )
+
+    await _lead_writes(http, "wamid.NEW1", "Voltei!")
+    await expect(page.locator("#composer-form")).to_be_visible()
+    await expect(page.locator("#window-state")).to_contain_text(
+        "Janela aberta: faltam 23 h"
+    )
+
+
+async def test_search_with_and_without_accents(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await _seed(seed_state)
+    await _lead_writes(
+        http, "wamid.S1", "Bom dia", wa_id="5511900000011", name="João Teste"
+    )
+    await _lead_writes(
+        http, "wamid.S2", "Oi", wa_id="5511900000012", name="Joao Sem Acento"
+    )
+    await _lead_writes(
+        http,
+        "wamid.S3",
+        "Quero a pós em psicologia",
+        wa_id="5511900000013",
+        name="Maria Teste",
+    )
+    await log_in(page)
+    rows = page.locator(".conv-row .conv-name")
+    await expect(rows).to_have_count(3)
+
+    await page.fill("#search-input", "joao")
+    await expect(rows).to_have_text(["Joao Sem Acento", "João Teste"])
+    await page.fill("#search-input", "JOÃO")
+    await expect(rows).to_have_text(["Joao Sem Acento", "João Teste"])
+    await page.fill("#search-input", "psicologia pos")
+    await expect(rows).to_have_count(0)
+    await page.fill("#search-input", "pos em psicologia")
+    await expect(rows).to_have_text(["Maria Teste"])
+    await page.fill("#search-input", "900000011")
+    await expect(rows).to_have_text(["João Teste"])
+    await page.fill("#search-input", "")
+    await expect(rows).to_have_count(3)
+
+
+async def test_hostile_names_and_text_stay_text(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await _seed(seed_state)
+    await page.add_init_script(
+        "window.alerted = false; window.alert = () => { window.alerted = true; };"
+    )
+    await _lead_writes(http, "wamid.X1", XSS_TEXT, name=XSS_NAME)
+    await log_in(page)
+    await _open_conversation(page, "<script>")
+    await _lead_writes(
+        http, "wamid.X2", '<img src=y onerror="alert(2)">', name=XSS_NAME
+    )
+
+    await expect(page.locator(".msg.inbound")).to_have_count(2)
+    await expect(page.locator(".chat-name")).to_have_text(XSS_NAME)
+    await expect(page.locator(".msg.inbound .msg-text").last).to_have_text(
+        '<img src=y onerror="alert(2)">'
+    )
+    assert await page.locator(".bubble img").count() == 0
+    assert await page.evaluate("window.alerted") is False
+    link = page.locator(".msg-text a").first
+    assert await link.get_attribute("href") == "https://example.org/curso?a=1&b=2"
+
+
+async def test_screenshots_at_desktop_and_phone_widths(
+    browser: Browser,
+    live_server: LiveServer,
+    http: httpx.AsyncClient,
+    seed_state: AppState,
+) -> None:
+    await _seed(seed_state)
+    leads = [
+        (
+            "5511900000021",
+            "Carla Teste",
+            "Bom dia! Vi o anúncio da pós em saúde mental.",
+        ),
+        ("5511900000022", "Diego Teste", "Qual o valor?"),
+        ("5511900000023", "Elisa Teste", "Pode me mandar o link da inscrição?"),
+    ]
+    for number, (wa_id, name, body) in enumerate(leads):
+        await _lead_writes(http, f"wamid.SHOT{number}", body, wa_id=wa_id, name=name)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    for label, width, height in (("desktop", 1280, 800), ("phone", 390, 844)):
+        ctx = await browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}
+        )
+        page = await ctx.new_page()
+        await log_in(page)
+        await page.screenshot(path=str(ARTIFACTS / f"conversas-{label}-list.png"))
+        await page.locator(".conv-row", has_text="Carla Teste").click()
+        await expect(page.locator("#composer-text")).to_be_visible()
+        await page.fill("#composer-text", f"Olá Carla! Posso ajudar? ({label})")
+        await page.press("#composer-text", "Enter")
+        await expect(page.locator(".msg.outbound").last).to_have_attribute(
+            "data-status", "sent"
+        )
+        await page.screenshot(path=str(ARTIFACTS / f"conversas-{label}-chat.png"))
+        if label == "phone":
+            await expect(page.locator(".inbox-list")).to_be_hidden()
+            await page.click(".back-link")
+            await expect(page.locator(".inbox-list")).to_be_visible()
+        await ctx.close()

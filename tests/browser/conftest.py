@@ -90,7 +90,7 @@ class LiveServer:
 
     def __init__(self, settings: Settings, graph: FakeGraph) -> None:
         self.graph = graph
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         transport = httpx.MockTransport(graph.handle)
         self.app = create_app(
@@ -120,13 +120,13 @@ class LiveServer:
         self.thread.join(timeout=15)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-async def _empty_tables(settings: Settings) -> None:
+async def empty_tables(settings: Settings) -> None:
     state = build_state(settings)
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     try:
@@ -151,7 +151,7 @@ def fake_graph() -> FakeGraph:
 async def live_server(
     settings: Settings, fake_graph: FakeGraph
 ) -> AsyncIterator[LiveServer]:
-    await _empty_tables(settings)
+    await empty_tables(settings)
     server = LiveServer(settings, fake_graph)
     await asyncio.to_thread(server.start)
     yield server

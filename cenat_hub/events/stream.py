@@ -8,10 +8,11 @@ live. Replayed fragments replace what the page already shows, so a message
 seen twice is still shown once.
 """
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -29,6 +30,8 @@ from cenat_hub.web.state import AppState, app_state
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["events"])
 _bearer = HTTPBearer(auto_error=False)
+
+_T = TypeVar("_T")
 
 PING_SECONDS = 15
 SEND_TIMEOUT_SECONDS = 30
@@ -92,15 +95,17 @@ async def _stream(
         if since is None:
             yield _sse(Fragment("hello"), utcnow())
         else:
-            for item in await _replay(state, user_id, zone, since):
+            for item in await _finish(_replay(state, user_id, zone, since)):
                 yield item
         while True:
             event = await queue.get()
             if event.kind == RESYNC:
                 since = utcnow() - 2 * REPLAY_OVERLAP
-                items = await _replay(state, user_id, zone, since, tell_page=True)
+                items = await _finish(
+                    _replay(state, user_id, zone, since, tell_page=True)
+                )
             else:
-                items = await _render(state, user_id, zone, event)
+                items = await _finish(_render(state, user_id, zone, event))
             if items is None:
                 return
             for item in items:
@@ -108,6 +113,16 @@ async def _stream(
     finally:
         state.events.unsubscribe(queue)
         log.info("events.stream_closed", user_id=user_id)
+
+
+async def _finish(work: Coroutine[Any, Any, _T]) -> _T:
+    """Run database work to its end even when the page disconnects meanwhile.
+
+    A stream is cancelled when its page goes away. Cancelling a query half-way
+    can leave its connection checked out with the transaction open, which on
+    SQLite keeps every writer waiting.
+    """
+    return await asyncio.shield(asyncio.ensure_future(work))
 
 
 async def _render(

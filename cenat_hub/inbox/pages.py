@@ -9,7 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.contacts.identity import find_contact_by_any_id
+from cenat_hub.db.types import utcnow
 from cenat_hub.errors import NotFoundError, PermissionDeniedError
+from cenat_hub.events.stream import event_id
 from cenat_hub.inbox import queries, reading, views
 from cenat_hub.inbox.queries import ConversationRow, Cursor
 from cenat_hub.inbox.rendering import ChatContext, RowView
@@ -191,6 +193,7 @@ async def conversations_page(
         lead_statuses=views.lead_status_choices(),
         js_texts=views.js_texts(),
         zone_name=state.settings.timezone,
+        last_event_id=event_id(utcnow()),
         **list_context,
     )
     context.setdefault("search", q)

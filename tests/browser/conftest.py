@@ -118,6 +118,8 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+        if self.thread.is_alive():
+            raise RuntimeError("the live server did not stop within 15 seconds")
 
 
 def free_port() -> int:

@@ -28,6 +28,11 @@
     return pane ? pane.dataset.conversationId : null;
   }
 
+  function chatVisible() {
+    const pane = openChat();
+    return Boolean(pane && pane.offsetParent !== null && !document.hidden);
+  }
+
   function messagesBox() {
     return document.getElementById("messages");
   }
@@ -66,6 +71,16 @@
 
   // ---- Messages in the open chat -----------------------------------------
 
+  // The server's order of outbound statuses: a fragment rendered before a
+  // later status arrived must not move a bubble's ticks back.
+  const STATUS_RANK = { pending: 0, sent: 1, failed: 2, delivered: 3, read: 4, played: 5 };
+
+  function isOlderState(existing, element) {
+    const before = STATUS_RANK[existing.dataset.status];
+    const after = STATUS_RANK[element.dataset.status];
+    return before !== undefined && after !== undefined && after < before;
+  }
+
   function placeMessage(box, element) {
     const sort = element.dataset.sort || "";
     const messages = box.querySelectorAll(".msg:not(.local)");
@@ -91,6 +106,9 @@
       document.getElementById(element.id) ||
       (data.client_message_id &&
         box.querySelector(`.msg.local[data-client-id="${CSS.escape(data.client_message_id)}"]`));
+    if (existing && isOlderState(existing, element)) {
+      return false;
+    }
     if (existing) {
       existing.replaceWith(element);
     } else {
@@ -233,7 +251,9 @@
 
   // ---- The event stream ----------------------------------------------------
 
-  const live = { source: null, lastEventId: null };
+  // The page was rendered at this moment; the first connection replays what
+  // changed since, so nothing falls between the page and its stream.
+  const live = { source: null, lastEventId: root.dataset.lastEventId || null };
 
   function setStreamState(text) {
     const state = document.getElementById("stream-state");
@@ -244,12 +264,33 @@
     if (event.lastEventId) live.lastEventId = event.lastEventId;
   }
 
+  // Messages of the last minute, applied again when a chat pane arrives, so
+  // one that came while the pane was being fetched is not lost.
+  const RECENT_MS = 60000;
+  const recent = [];
+
+  function keepRecent(data) {
+    const now = Date.now();
+    recent.push({ at: now, data });
+    while (recent.length && (recent[0].at < now - RECENT_MS || recent.length > 500)) {
+      recent.shift();
+    }
+  }
+
+  function applyRecent() {
+    const current = openConversationId();
+    for (const item of recent) {
+      if (String(item.data.conversation_id) === current) upsertMessage(item.data);
+    }
+  }
+
   function onMessage(event) {
     remember(event);
     const data = JSON.parse(event.data);
+    keepRecent(data);
     const isNew = upsertMessage(data);
     if (data.notify) {
-      const looking = String(data.conversation_id) === openConversationId() && !document.hidden;
+      const looking = String(data.conversation_id) === openConversationId() && chatVisible();
       if (looking && isNew) markRead(data.conversation_id);
       if (isNew || !looking) notify(data);
     }
@@ -274,6 +315,7 @@
     const source = new EventSource(url);
     live.source = source;
     source.addEventListener("hello", remember);
+    source.addEventListener("ready", remember);
     source.addEventListener("caught-up", remember);
     source.addEventListener("message", onMessage);
     source.addEventListener("conversation", onConversation);
@@ -556,6 +598,7 @@
     if (target && target.id === "chat") {
       document.body.classList.add("chat-open");
       cancelReply();
+      applyRecent();
       const box = messagesBox();
       if (box) fixDaySeparators(box);
       scrollToBottom();

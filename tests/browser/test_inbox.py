@@ -285,3 +285,107 @@ async def test_screenshots_at_desktop_and_phone_widths(
             await page.click(".back-link")
             await expect(page.locator(".inbox-list")).to_be_visible()
         await ctx.close()
+
+
+async def test_list_moves_new_activity_up_and_reading_clears_badges_everywhere(
+    page: Page,
+    context: BrowserContext,
+    http: httpx.AsyncClient,
+    seed_state: AppState,
+    fake_graph: FakeGraph,
+) -> None:
+    await _seed(seed_state)
+    await _lead_writes(
+        http, "wamid.L1", "Oi", wa_id="5511900000051", name="Fabio Teste"
+    )
+    await _lead_writes(
+        http, "wamid.L2", "Olá", wa_id="5511900000052", name="Gabi Teste"
+    )
+    await log_in(page)
+    other = await context.new_page()
+    await other.goto("/conversas")
+    names = page.locator(".conv-row .conv-name")
+    await expect(names).to_have_text(["Gabi Teste", "Fabio Teste"])
+    await expect(other.locator("#inbox")).to_have_attribute("data-stream", "open")
+
+    await _lead_writes(
+        http, "wamid.L3", "Ainda aí?", wa_id="5511900000051", name="Fabio Teste"
+    )
+    await expect(names).to_have_text(["Fabio Teste", "Gabi Teste"])
+    fabio_there = other.locator(".conv-row", has_text="Fabio Teste")
+    await expect(fabio_there.locator(".badge")).to_have_text("2")
+    await expect(fabio_there.locator(".conv-preview")).to_have_text("Ainda aí?")
+
+    await _open_conversation(page, "Fabio Teste")
+    await expect(fabio_there.locator(".badge")).to_have_count(0)
+    await expect(page.locator(".conv-row.active .conv-name")).to_have_text(
+        "Fabio Teste"
+    )
+    assert fake_graph.read_receipts() == ["wamid.L3"]
+
+    await _lead_writes(
+        http, "wamid.L4", "Oi de novo", wa_id="5511900000051", name="Fabio Teste"
+    )
+    await expect(page.locator(".msg.inbound .msg-text").last).to_have_text("Oi de novo")
+    await expect(fabio_there.locator(".conv-preview")).to_have_text("Oi de novo")
+    await expect(fabio_there.locator(".badge")).to_have_count(0)
+
+
+async def test_older_history_loads_when_scrolled_up(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await _seed(seed_state)
+    start = now_ts(-3600)
+    for number in range(60):
+        payload = text_message_payload(
+            wamid=f"wamid.OLDER{number}",
+            body=f"Mensagem {number}",
+            timestamp=start + number,
+        )
+        await post_signed(http, payload)
+    await log_in(page)
+    await _open_conversation(page, "Ana Teste")
+    bubbles = page.locator(".msg.inbound .msg-text")
+    await expect(bubbles).to_have_count(40)
+    await expect(bubbles.last).to_have_text("Mensagem 59")
+
+    await page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
+
+    await expect(bubbles).to_have_count(60)
+    await expect(bubbles.first).to_have_text("Mensagem 0")
+    await expect(page.locator(".history-start")).to_be_visible()
+    await expect(page.locator(".day-separator")).to_have_count(1)
+
+
+async def test_notification_for_inbound_message_when_tab_hidden(
+    page: Page, context: BrowserContext, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await _seed(seed_state)
+    await context.grant_permissions(["notifications"])
+    await page.add_init_script(
+        """
+        window.shown = [];
+        window.Notification = class {
+          static permission = "granted";
+          static requestPermission() { return Promise.resolve("granted"); }
+          constructor(title, options) { window.shown.push([title, options.body]); }
+        };
+        Object.defineProperty(document, "hidden", { get: () => window.pretendHidden === true });
+        """
+    )
+    await _lead_writes(http, "wamid.N1", "Oi")
+    await log_in(page)
+    await page.click("#notify-toggle")
+    await expect(page.locator("#notify-toggle")).to_have_text("Desativar notificações")
+    await expect(page.locator("#inbox")).to_have_attribute("data-stream", "open")
+
+    await _lead_writes(http, "wamid.N2", "Visível: sem aviso")
+    await expect(page.locator(".conv-preview")).to_have_text("Visível: sem aviso")
+    await page.evaluate("window.pretendHidden = true")
+    await _lead_writes(
+        http, "wamid.N3", "<b>Escondida</b>: com aviso", name="Ana <Teste>"
+    )
+    await expect(page.locator(".conv-preview")).to_contain_text("Escondida")
+
+    shown = await page.evaluate("window.shown")
+    assert shown == [["Ana Teste", "<b>Escondida</b>: com aviso"]]

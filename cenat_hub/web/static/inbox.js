@@ -279,8 +279,14 @@
 
   function applyRecent() {
     const current = openConversationId();
+    const box = messagesBox();
+    if (!box) return;
+    // Messages older than the loaded page come with older pages instead.
+    const first = box.querySelector(".older") && box.querySelector(".msg:not(.local)");
+    const oldestLoaded = first ? first.dataset.sort || "" : "";
     for (const item of recent) {
-      if (String(item.data.conversation_id) === current) upsertMessage(item.data);
+      const sameChat = String(item.data.conversation_id) === current;
+      if (sameChat && (item.data.sort || "") >= oldestLoaded) upsertMessage(item.data);
     }
   }
 

@@ -1,8 +1,8 @@
 """Interface languages: gettext catalogs, the current locale, dates and numbers.
 
 Catalogs live as ``.po`` files under ``translations/``. A compiled ``.mo`` is
-used when it is present and newer; otherwise the ``.po`` is compiled in
-memory at first use, so no generated file has to be committed or written.
+used when it is present and newer. Otherwise the ``.po`` is compiled in memory
+at first use, so no generated file has to be committed or written.
 Message ids are English; Brazilian Portuguese is the default language.
 """
 
@@ -124,7 +124,7 @@ def day_label(value: datetime, zone: tzinfo, now: datetime) -> str:
 
 
 def short_when(value: datetime, zone: tzinfo, now: datetime) -> str:
-    """The time of a conversation's last message as the list shows it."""
+    """Format the time of a conversation's last message as the list shows it."""
     day = value.astimezone(zone).date()
     today = now.astimezone(zone).date()
     if day == today:

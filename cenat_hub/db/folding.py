@@ -7,12 +7,12 @@ database extensions for accents.
 
 import unicodedata
 
-# Longer text is cut before it is folded; a search term is at most 100 chars.
+# Longer text is cut before folding, so search misses words past this point.
 MAX_FOLDED_CHARS = 4096
 
 
 def fold_for_search(*values: str | None) -> str | None:
-    """Join the given values and fold them; None when there is nothing to fold."""
+    """Join the given values and fold them, or return None when all are empty."""
     joined = " ".join(value for value in values if value)
     if not joined:
         return None

@@ -15,8 +15,8 @@ log = structlog.get_logger(__name__)
 SUBSCRIBER_QUEUE_SIZE = 1000
 
 # Sent to every local subscriber when events may have been lost (the
-# cross-worker listener reconnected, or a subscriber's queue overflowed);
-# streams answer it by replaying from the database.
+# cross-worker listener reconnected, or a subscriber's queue overflowed).
+# Streams respond to it by replaying from the database.
 RESYNC = "resync"
 
 
@@ -33,10 +33,10 @@ class EventHub:
         self._subscribers: set[asyncio.Queue[Event]] = set()
 
     async def start(self) -> None:
-        """Nothing to start in one process; see PostgresEventHub."""
+        """Do nothing: one process needs no start-up (PostgresEventHub does)."""
 
     async def stop(self) -> None:
-        """Nothing to stop in one process; see PostgresEventHub."""
+        """Do nothing: one process needs no shutdown (PostgresEventHub does)."""
 
     def subscribe(self) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=SUBSCRIBER_QUEUE_SIZE)
@@ -65,7 +65,7 @@ class EventHub:
 
 
 def _replace_backlog_with_resync(queue: asyncio.Queue[Event]) -> None:
-    """Drop a full queue's backlog; the stream replays it from the database."""
+    """Replace a full queue's backlog with one resync, so the stream replays it."""
     while not queue.empty():
         queue.get_nowait()
     queue.put_nowait(Event(RESYNC))

@@ -1,6 +1,6 @@
 """Events across worker processes through PostgreSQL ``LISTEN``/``NOTIFY``.
 
-Every worker holds one direct asyncpg connection that LISTENs on one channel
+Every worker keeps one direct asyncpg connection that LISTENs on one channel
 and hands what it hears to its local hub. Publishing is a ``NOTIFY`` (through
 the application's pool), so an event reaches the publishing worker's own
 streams the same way as everyone else's. When the listening connection drops,
@@ -105,8 +105,8 @@ class PostgresEventHub(EventHub):
                     )
                 await connection.commit()
         except Exception:
-            # Other workers miss these; their streams catch up when they
-            # reconnect. This worker's streams still get them.
+            # Other workers miss these, and their streams catch up only when
+            # they reconnect. This worker's streams still get them.
             log.exception("events.notify_failed", count=len(events))
             self.deliver(events)
 
@@ -143,7 +143,7 @@ class PostgresEventHub(EventHub):
         self._connection = connection
 
     async def _watch(self, lost: asyncio.Event) -> None:
-        """Return when the connection is gone; a failed ping counts as gone."""
+        """Return when the connection is gone, which a failed ping also means."""
         while not lost.is_set():
             try:
                 await asyncio.wait_for(lost.wait(), timeout=HEALTH_CHECK_SECONDS)

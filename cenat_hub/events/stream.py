@@ -35,9 +35,9 @@ _T = TypeVar("_T")
 
 PING_SECONDS = 15
 SEND_TIMEOUT_SECONDS = 30
-# Replays start this long before the last event a page saw, so that changes
-# committed while their events were still on the way are not missed; seeing
-# a change twice is harmless.
+# Replays start this long before the last event a page saw, so changes that
+# were committed while their events were still on the way are not missed.
+# Seeing a change twice is harmless.
 REPLAY_OVERLAP = timedelta(seconds=30)
 
 
@@ -68,7 +68,7 @@ async def event_stream(
 ) -> EventSourceResponse:
     """Stream new messages, status changes and list changes to one page.
 
-    The user is checked with a session of its own, so the stream holds no
+    The user is checked with a session of its own, so the stream keeps no
     database connection while it waits for events.
     """
     state = app_state(request)
@@ -128,7 +128,7 @@ async def _finish(work: Coroutine[Any, Any, _T]) -> _T:
 async def _render(
     state: AppState, user_id: int, zone: ZoneInfo, event: Event
 ) -> list[ServerSentEvent] | None:
-    """Render one event; None ends the stream (the user was deactivated)."""
+    """Render one event, or return None to end the stream of a deactivated user."""
     async with state.session_factory() as session:
         user = await load_user(session, user_id)
         if user is None:
@@ -149,7 +149,7 @@ async def _replay(
     *,
     tell_page: bool = False,
 ) -> list[ServerSentEvent]:
-    """Fragments of everything changed since ``since``, or one ``resync``."""
+    """Return fragments of everything changed since ``since``, or one resync."""
     moment = utcnow()
     async with state.session_factory() as session:
         user = await load_user(session, user_id)

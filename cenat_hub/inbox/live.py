@@ -1,4 +1,4 @@
-"""What a browser stream sends for each event: fragments rendered for its user.
+"""Fragments that a browser stream sends for each event, rendered for its user.
 
 Events name ids only. For each one the stream loads the rows, checks that
 its user may see them, and renders the same bubbles and list rows as the page.
@@ -139,7 +139,7 @@ class FragmentRenderer:
         return fragments
 
     async def since(self, moment: datetime) -> list[Fragment] | None:
-        """Everything that changed after ``moment``; None when it is too much."""
+        """Return fragments of everything changed after ``moment``, or None if too many."""
         channel_ids = await self.channel_ids()
         messages = await queries.messages_changed_since(
             self.session, moment, channel_ids, MAX_REPLAY_MESSAGES + 1

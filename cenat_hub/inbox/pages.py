@@ -213,7 +213,7 @@ async def conversation_list(
     lead_status: StatusFilter = "",
     after: CursorParam = None,
 ) -> Response:
-    """The rows of one page of the list (search, filter and infinite scroll)."""
+    """Render the rows of one page of the list (search, filter and infinite scroll)."""
     if not request.headers.get("hx-request"):
         query = urlencode(
             {"channel_id": channel_id or "", "q": q, "status": lead_status}
@@ -242,7 +242,7 @@ async def chat_pane(
     user: PageUser,
     tasks: BackgroundTasks,
 ) -> Response:
-    """Open one conversation in the chat pane; this marks it read."""
+    """Render one conversation in the chat pane and mark it read."""
     conversation, contact, channel = await _visible_conversation(
         session, user, conversation_id
     )
@@ -270,7 +270,7 @@ async def older_messages(
     user: PageUser,
     before: CursorParam = None,
 ) -> Response:
-    """A page of older messages, with the trigger for the page before it."""
+    """Render a page of older messages, with the trigger for the page before it."""
     conversation, contact, channel = await _visible_conversation(
         session, user, conversation_id
     )
@@ -299,7 +299,7 @@ async def one_message(
     state: State,
     user: PageUser,
 ) -> HTMLResponse:
-    """One bubble, as the composer shows it once the send is answered."""
+    """Render one bubble, which the composer shows once the send call returns."""
     conversation, contact, channel = await _visible_conversation(
         session, user, conversation_id
     )

@@ -57,7 +57,10 @@ class Cursor:
 
 
 async def visible_channels(session: AsyncSession, user: User) -> list[Channel]:
-    """Active channels the user may work on; agents without a list see them all."""
+    """Return the active channels the user may work on.
+
+    An agent without rows in ``user_channels`` sees every channel.
+    """
     statement = select(Channel).where(Channel.is_active.is_(True)).order_by(Channel.id)
     if not user.is_admin:
         allowed = list(
@@ -164,7 +167,7 @@ async def conversation_row(
 async def conversation_of_contact(
     session: AsyncSession, contact: Contact, channel_ids: list[int]
 ) -> Conversation | None:
-    """The contact's most recently active conversation among these channels."""
+    """Return the contact's most recently active conversation among these channels."""
     statement = (
         select(Conversation)
         .where(
@@ -243,7 +246,7 @@ async def last_inbound_wa_message_id(
 async def messages_changed_since(
     session: AsyncSession, since: datetime, channel_ids: list[int], limit: int
 ) -> list[Message]:
-    """Messages created or changed after ``since``, oldest change first."""
+    """Return messages created or changed after ``since``, oldest change first."""
     statement = (
         select(Message)
         .where(Message.updated_at > since, Message.channel_id.in_(channel_ids))
@@ -256,7 +259,7 @@ async def messages_changed_since(
 async def conversations_changed_since(
     session: AsyncSession, since: datetime, channel_ids: list[int], limit: int
 ) -> list[int]:
-    """Ids of conversations whose row or contact changed after ``since``."""
+    """Return the ids of conversations whose row or contact changed after ``since``."""
     statement = (
         select(Conversation.id)
         .join(Contact, Contact.id == Conversation.contact_id)

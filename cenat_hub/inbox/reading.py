@@ -17,7 +17,7 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class ReadReceipt:
-    """What to do after the commit that cleared a conversation's unread count."""
+    """The work that follows the commit that cleared a conversation's unread count."""
 
     conversation_id: int
     channel_id: int
@@ -31,7 +31,7 @@ class ReadReceipt:
 async def mark_conversation_read(
     session: AsyncSession, conversation: Conversation
 ) -> ReadReceipt | None:
-    """Clear the unread count; return the receipt to send, or None if nothing was unread."""
+    """Clear the unread count and return the receipt to send, or None if none was unread."""
     if not conversation.unread_count:
         return None
     conversation.unread_count = 0
@@ -41,7 +41,7 @@ async def mark_conversation_read(
 
 
 async def send_read_receipt(state: AppState, receipt: ReadReceipt) -> None:
-    """Mark the lead's last message as read on WhatsApp; failures are only logged."""
+    """Mark the lead's last message as read on WhatsApp, logging failures."""
     if receipt.wa_message_id is None:
         return
     async with unit_of_work(state.session_factory) as session:

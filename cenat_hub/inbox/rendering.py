@@ -1,8 +1,8 @@
-"""Turning stored messages and conversations into what a person reads.
+"""Helpers that turn stored messages and conversations into what a person reads.
 
 Everything here treats lead data as hostile: text is escaped before any markup
 is added, links are made only from http and https addresses, and structured
-parts (shared contacts, flow answers) are read with their types checked.
+parts (shared contacts, flow responses) are read with their types checked.
 """
 
 import re
@@ -63,15 +63,16 @@ LEAD_STATUS_LABELS = {
     "perdido": N_("Lost"),
 }
 
-# The stored previews of non-text messages are Portuguese labels; map them
-# back to their type so they can be shown in the reader's language.
+# The stored previews of non-text messages are Portuguese labels. Mapping them
+# back to their type lets the list show them in the reader's language.
 _PREVIEW_TYPES = {label: kind for kind, label in PREVIEW_LABELS.items()}
 
 
 def linkify(value: str | None) -> Markup:
     """Escape text and turn its http and https addresses into links.
 
-    Line breaks stay as they are; the stylesheet shows them.
+    Line breaks stay as they are, because the stylesheet keeps them
+    (``white-space: pre-wrap``).
     """
     result = Markup("")
     if not value:
@@ -104,7 +105,7 @@ def contact_label(contact: Contact) -> str:
 
 
 def format_wa_id(wa_id: str) -> str:
-    """Show a Brazilian number as +55 11 90000-0001; others as +digits."""
+    """Format a Brazilian number as +55 11 90000-0001 and any other as +digits."""
     if not wa_id.isdigit():
         return wa_id
     if wa_id.startswith("55") and len(wa_id) in (12, 13):
@@ -122,7 +123,7 @@ def preview_text(conversation: Conversation) -> str:
 
 
 def message_summary(message: Message) -> str:
-    """A one-line description of a message, for quotes and notifications."""
+    """Summarise a message in one line, for quotes and notifications."""
     if message.revoked:
         return gettext("Deleted message")
     if message.content:
@@ -169,7 +170,7 @@ def _strings(items: Any, key: str) -> list[str]:
 
 
 def contact_cards(message: Message) -> list[ContactCard]:
-    """The vCards a lead shared, with every field checked for its type."""
+    """Read the vCards a lead shared, checking the type of every field."""
     cards = []
     raw_cards = (
         message.shared_contacts if isinstance(message.shared_contacts, list) else []
@@ -204,7 +205,7 @@ def _scalar(value: Any) -> str | None:
 
 
 def flow_fields(message: Message) -> list[tuple[str, str]]:
-    """The answers of a completed WhatsApp Flow as (field, value) pairs."""
+    """Return the fields of a completed WhatsApp Flow response as (name, value) pairs."""
     interactive = message.interactive if isinstance(message.interactive, dict) else {}
     response = interactive.get("response_json")
     if not isinstance(response, dict):
@@ -248,14 +249,14 @@ def failure_reason(message: Message) -> str | None:
 
 
 def sort_key(message: Message) -> str:
-    """A string that orders messages as the chat does: time, then id."""
+    """Return a string that sorts messages as the chat does: by time, then by id."""
     micros = int(message.timestamp.timestamp() * 1_000_000)
     return f"{micros:020d}{message.id:012d}"
 
 
 @dataclass
 class ChatContext:
-    """What rendering messages needs beyond the messages themselves."""
+    """Context for rendering bubbles: time zone, contact, quoted messages, agent names."""
 
     zone: tzinfo
     contact: Contact

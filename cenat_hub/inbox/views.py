@@ -88,7 +88,7 @@ def render_message(message: Message, chat: ChatContext) -> str:
 def older_cursor(
     messages: Sequence[Message], limit: int = queries.MESSAGES_PER_PAGE
 ) -> str | None:
-    """The cursor of the page before these messages, when there may be one."""
+    """Return the cursor of the page before these messages, or None on the first page."""
     if len(messages) < limit:
         return None
     first = messages[0]

@@ -11,7 +11,7 @@ import itertools
 import json
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,29 @@ async def post_signed(http: httpx.AsyncClient, payload: dict[str, Any]) -> None:
     body = encode_body(payload)
     response = await http.post("/webhook", content=body, headers=signed_headers(body))
     assert response.status_code == 200, response.text
+
+
+POLL_SECONDS = 0.05
+POLL_ATTEMPTS = 100
+
+
+async def eventually(check: Callable[[], bool]) -> None:
+    """Wait up to five seconds for ``check()`` to become true."""
+    for _ in range(POLL_ATTEMPTS):
+        if check():
+            return
+        await asyncio.sleep(POLL_SECONDS)
+    assert check()
+
+
+async def wait_for_contact(http: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Wait until the server has processed the webhook that created the lead."""
+    for _ in range(POLL_ATTEMPTS):
+        response = await http.get("/api/contacts/5511900000001", headers=headers)
+        if response.status_code == 200:
+            return
+        await asyncio.sleep(POLL_SECONDS)
+    raise AssertionError("the webhook that creates the lead was not processed")
 
 
 async def log_in(page: Page, email: str = "admin@teste.invalid") -> None:

@@ -8,6 +8,7 @@ from tests.browser.conftest import (
     ARTIFACTS,
     FakeGraph,
     LiveServer,
+    eventually,
     log_in,
     post_signed,
     status_payload,
@@ -26,7 +27,8 @@ async def _seed(state: AppState) -> None:
 async def _lead_writes(
     http: httpx.AsyncClient, wamid: str, body: str, **kwargs: object
 ) -> None:
-    payload = text_message_payload(wamid=wamid, body=body, timestamp=now_ts(), **kwargs)
+    kwargs.setdefault("timestamp", now_ts())
+    payload = text_message_payload(wamid=wamid, body=body, **kwargs)
     await post_signed(http, payload)
 
 
@@ -70,7 +72,7 @@ async def test_lead_message_appears_live_and_reply_ticks_advance(
     theirs = watcher.locator(".msg.outbound").last
     await expect(theirs).to_have_attribute("data-status", "sent")
     assert len(fake_graph.sends()) == 1
-    wamid = fake_graph.sends() and await mine.get_attribute("data-wa-message-id")
+    wamid = await mine.get_attribute("data-wa-message-id")
     assert wamid
 
     for status in ("delivered", "read"):
@@ -135,8 +137,12 @@ async def test_dropped_stream_catches_up_without_reload(
     await page.evaluate("window.marker = 'same page'")
 
     await page.evaluate("window.cenatInbox.disconnect()")
-    await _lead_writes(http, "wamid.D2", "Segunda, enquanto desconectado")
-    await _lead_writes(http, "wamid.D3", "Terceira, enquanto desconectado")
+    await _lead_writes(
+        http, "wamid.D2", "Segunda, enquanto desconectado", timestamp=now_ts(1)
+    )
+    await _lead_writes(
+        http, "wamid.D3", "Terceira, enquanto desconectado", timestamp=now_ts(2)
+    )
     await _lead_writes(
         http, "wamid.OTHER1", "Outro lead", wa_id="5511900000002", name="Bruno Teste"
     )
@@ -154,7 +160,7 @@ async def test_dropped_stream_catches_up_without_reload(
     await expect(page.locator(".conv-row", has_text="Bruno Teste")).to_be_visible()
     assert await page.evaluate("window.marker") == "same page"
 
-    await _lead_writes(http, "wamid.D4", "Quarta, ao vivo")
+    await _lead_writes(http, "wamid.D4", "Quarta, ao vivo", timestamp=now_ts(3))
     await expect(page.locator(".msg.inbound")).to_have_count(4)
 
 
@@ -189,19 +195,15 @@ async def test_search_with_and_without_accents(
     page: Page, http: httpx.AsyncClient, seed_state: AppState
 ) -> None:
     await _seed(seed_state)
-    await _lead_writes(
-        http, "wamid.S1", "Bom dia", wa_id="5511900000011", name="João Teste"
-    )
-    await _lead_writes(
-        http, "wamid.S2", "Oi", wa_id="5511900000012", name="Joao Sem Acento"
-    )
-    await _lead_writes(
-        http,
-        "wamid.S3",
-        "Quero a pós em psicologia",
-        wa_id="5511900000013",
-        name="Maria Teste",
-    )
+    leads = [
+        ("wamid.S1", "Bom dia", "5511900000011", "João Teste"),
+        ("wamid.S2", "Oi", "5511900000012", "Joao Sem Acento"),
+        ("wamid.S3", "Quero a pós em psicologia", "5511900000013", "Maria Teste"),
+    ]
+    for offset, (wamid, body, wa_id, name) in enumerate(leads):
+        await _lead_writes(
+            http, wamid, body, wa_id=wa_id, name=name, timestamp=now_ts(offset)
+        )
     await log_in(page)
     rows = page.locator(".conv-row .conv-name")
     await expect(rows).to_have_count(3)
@@ -262,7 +264,14 @@ async def test_screenshots_at_desktop_and_phone_widths(
         ("5511900000023", "Elisa Teste", "Pode me mandar o link da inscrição?"),
     ]
     for number, (wa_id, name, body) in enumerate(leads):
-        await _lead_writes(http, f"wamid.SHOT{number}", body, wa_id=wa_id, name=name)
+        await _lead_writes(
+            http,
+            f"wamid.SHOT{number}",
+            body,
+            wa_id=wa_id,
+            name=name,
+            timestamp=now_ts(number),
+        )
     ARTIFACTS.mkdir(exist_ok=True)
 
     for label, width, height in (("desktop", 1280, 800), ("phone", 390, 844)):
@@ -296,10 +305,20 @@ async def test_list_moves_new_activity_up_and_reading_clears_badges_everywhere(
 ) -> None:
     await _seed(seed_state)
     await _lead_writes(
-        http, "wamid.L1", "Oi", wa_id="5511900000051", name="Fabio Teste"
+        http,
+        "wamid.L1",
+        "Oi",
+        wa_id="5511900000051",
+        name="Fabio Teste",
+        timestamp=now_ts(-2),
     )
     await _lead_writes(
-        http, "wamid.L2", "Olá", wa_id="5511900000052", name="Gabi Teste"
+        http,
+        "wamid.L2",
+        "Olá",
+        wa_id="5511900000052",
+        name="Gabi Teste",
+        timestamp=now_ts(-1),
     )
     await log_in(page)
     other = await context.new_page()
@@ -321,7 +340,7 @@ async def test_list_moves_new_activity_up_and_reading_clears_badges_everywhere(
     await expect(page.locator(".conv-row.active .conv-name")).to_have_text(
         "Fabio Teste"
     )
-    assert fake_graph.read_receipts() == ["wamid.L3"]
+    await eventually(lambda: fake_graph.read_receipts() == ["wamid.L3"])
 
     await _lead_writes(
         http, "wamid.L4", "Oi de novo", wa_id="5511900000051", name="Fabio Teste"

@@ -5,7 +5,13 @@ import asyncio
 import httpx
 
 from cenat_hub.web.state import AppState
-from tests.browser.conftest import FakeGraph, LiveServer, post_signed, status_payload
+from tests.browser.conftest import (
+    FakeGraph,
+    LiveServer,
+    post_signed,
+    status_payload,
+    wait_for_contact,
+)
 from tests.events.processes import StreamEvent, read_events
 from tests.factories import (
     ADMIN_PASSWORD,
@@ -49,6 +55,7 @@ async def test_reconnect_replays_new_messages_and_status_changes(
     await make_user(seed_state)
     await post_signed(http, text_message_payload(wamid="wamid.S1", timestamp=now_ts()))
     headers = await _token(http)
+    await wait_for_contact(http, headers)
     sent = await http.post(
         "/api/send/text",
         json={
@@ -58,6 +65,7 @@ async def test_reconnect_replays_new_messages_and_status_changes(
         },
         headers=headers,
     )
+    assert sent.status_code == 200, sent.text
     outbound = sent.json()
     async with http.stream("GET", "/api/events", headers=headers) as stream:
         hello = await anext(read_events(stream))

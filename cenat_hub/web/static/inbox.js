@@ -81,6 +81,12 @@
     return before !== undefined && after !== undefined && after < before;
   }
 
+  function olderThanLoadedPage(box, element) {
+    if (!box.querySelector(".older")) return false;
+    const first = box.querySelector(".msg:not(.local)");
+    return Boolean(first && (element.dataset.sort || "") < (first.dataset.sort || ""));
+  }
+
   function placeMessage(box, element) {
     const sort = element.dataset.sort || "";
     const messages = box.querySelectorAll(".msg:not(.local)");
@@ -107,6 +113,10 @@
       (data.client_message_id &&
         box.querySelector(`.msg.local[data-client-id="${CSS.escape(data.client_message_id)}"]`));
     if (existing && isOlderState(existing, element)) {
+      return false;
+    }
+    if (!existing && olderThanLoadedPage(box, element)) {
+      // It will arrive with the older page when the agent scrolls up.
       return false;
     }
     if (existing) {
@@ -279,14 +289,8 @@
 
   function applyRecent() {
     const current = openConversationId();
-    const box = messagesBox();
-    if (!box) return;
-    // Messages older than the loaded page come with older pages instead.
-    const first = box.querySelector(".older") && box.querySelector(".msg:not(.local)");
-    const oldestLoaded = first ? first.dataset.sort || "" : "";
     for (const item of recent) {
-      const sameChat = String(item.data.conversation_id) === current;
-      if (sameChat && (item.data.sort || "") >= oldestLoaded) upsertMessage(item.data);
+      if (String(item.data.conversation_id) === current) upsertMessage(item.data);
     }
   }
 

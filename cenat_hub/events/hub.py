@@ -1,7 +1,12 @@
 """In-process publish/subscribe of small events.
 
-Events carry kinds and ids only; each stream renders what it needs from the
-database. Publishers call ``publish`` after their transaction commits.
+Events carry kinds and ids only, and each stream renders what it needs from
+the database. Publishers call ``publish`` after their transaction commits.
+The browser stream renders these kinds (others pass through unrendered):
+
+- ``message.new``, ``message.status``, ``message.updated``: ``message_id``
+- ``conversation.updated``: ``conversation_id``
+- ``contact.updated``: ``contact_id``
 """
 
 import asyncio

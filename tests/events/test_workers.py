@@ -86,7 +86,7 @@ async def test_event_from_one_worker_reaches_a_stream_on_another(
                 assert event.data["direction"] == "inbound"
 
                 # The worker stops promptly although a stream is still open.
-                assert await asyncio.to_thread(second.terminate) < 8
+                assert await asyncio.to_thread(second.terminate) < 3
     finally:
         for process in (first, second):
             if process.process.poll() is None:
@@ -107,7 +107,8 @@ async def test_service_stops_within_seconds_with_a_stream_open(
                 events = read_events(stream)
                 assert (await anext(events)).kind == "hello"
                 seconds = await asyncio.to_thread(service.terminate)
-        assert seconds < 8
+        # Below uvicorn's graceful timeout (5 s): the stream ended by itself.
+        assert seconds < 3
     finally:
         if service.process.poll() is None:
             await asyncio.to_thread(service.terminate)

@@ -337,9 +337,25 @@
     source.onerror = () => {
       root.dataset.stream = "reconnecting";
       setStreamState(texts.reconnecting);
-      // EventSource reconnects by itself with Last-Event-ID unless closed.
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+      // EventSource reconnects by itself with Last-Event-ID unless the server
+      // refused the stream, which happens when the session has ended.
+      if (source.readyState === EventSource.CLOSED) setTimeout(reconnectIfLoggedIn, 3000);
     };
+  }
+
+  async function reconnectIfLoggedIn() {
+    if (live.source && live.source.readyState !== EventSource.CLOSED) return;
+    try {
+      const response = await fetch("/api/auth/me", { credentials: "same-origin" });
+      if (response.status === 401) {
+        const next = window.location.pathname + window.location.search;
+        window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+        return;
+      }
+    } catch (_error) {
+      // Offline: try again later.
+    }
+    connect();
   }
 
   function disconnect() {

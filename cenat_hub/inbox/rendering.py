@@ -243,9 +243,25 @@ def order_item_count(message: Message) -> int:
 
 
 def failure_reason(message: Message) -> str | None:
+    """Return why an outbound message was not sent, in Portuguese, or None."""
+    if message.direction != "outbound":
+        return None
     if message.status != STATUS_FAILED and not message.error_message:
         return None
     return message.error_message or message.error_title or gettext("Unknown error.")
+
+
+def inbound_problem(message: Message) -> str | None:
+    """Return the error WhatsApp attached to a message from a lead, or None."""
+    if message.direction != "inbound":
+        return None
+    return message.error_message or message.error_title
+
+
+def initial(label: str) -> str:
+    """Return the letter shown in a contact's avatar; a number gets a silhouette."""
+    first = label[:1]
+    return first.upper() if first.isalpha() else "👤"
 
 
 def sort_key(message: Message) -> str:

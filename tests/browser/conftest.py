@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from sqlalchemy import text
+from sse_starlette.sse import AppStatus
 
 from cenat_hub.app import build_state, create_app
 from cenat_hub.config import Settings
@@ -116,8 +117,12 @@ class LiveServer:
         raise RuntimeError("the live server did not start")
 
     def stop(self) -> None:
+        # uvicorn installs no signal handlers in a thread, so sse-starlette
+        # cannot see the exit by itself; its flag is set for the shutdown only.
+        AppStatus.should_exit = True
         self.server.should_exit = True
         self.thread.join(timeout=15)
+        AppStatus.should_exit = False
         if self.thread.is_alive():
             raise RuntimeError("the live server did not stop within 15 seconds")
 

@@ -41,7 +41,7 @@ def _catalog(locale: str) -> dict[str, object]:
     }
 
 
-def test_portuguese_catalog_translates_every_interface_text() -> None:
+def test_portuguese_catalog_complete() -> None:
     catalog = _catalog("pt_BR")
     missing = sorted(
         message_id
@@ -53,11 +53,11 @@ def test_portuguese_catalog_translates_every_interface_text() -> None:
     assert missing == []
 
 
-def test_english_catalog_lists_every_interface_text() -> None:
+def test_english_catalog_complete() -> None:
     assert _source_message_ids() <= set(_catalog("en"))
 
 
-def test_dates_follow_the_locale_and_the_team_time_zone() -> None:
+def test_dates_follow_locale_and_zone() -> None:
     moment = datetime(2026, 12, 3, 17, 5, tzinfo=UTC)
     zone = ZoneInfo("America/Sao_Paulo")
     with i18n.locale_in_use("pt_BR"):
@@ -71,7 +71,7 @@ def test_dates_follow_the_locale_and_the_team_time_zone() -> None:
         assert i18n.format_number(12345) == "12,345"
 
 
-async def test_pages_speak_portuguese_until_the_user_picks_english(
+async def test_locale_switch_to_english(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     login_page = await client.get("/login")
@@ -97,7 +97,7 @@ async def test_pages_speak_portuguese_until_the_user_picks_english(
     assert "Password" in (await client.get("/login")).text
 
 
-async def test_language_switch_without_csrf_token_changes_nothing(
+async def test_locale_switch_needs_csrf(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)
@@ -105,7 +105,7 @@ async def test_language_switch_without_csrf_token_changes_nothing(
     assert 'lang="pt-BR"' in (await client.get("/conversas")).text
 
 
-def test_catalog_is_compiled_in_memory_when_no_mo_file_exists() -> None:
+def test_catalog_compiled_in_memory() -> None:
     folder = i18n.TRANSLATIONS_DIR / "pt_BR" / "LC_MESSAGES"
     assert not (folder / "messages.mo").exists()
     with i18n.locale_in_use("pt_BR"):

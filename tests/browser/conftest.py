@@ -2,7 +2,7 @@
 
 The server is the real application under uvicorn, in a thread with its own
 event loop, on 127.0.0.1 and a free port. Meta's Graph API is a small fake at
-the HTTP wire that answers sends with new wamids and records every request.
+the HTTP wire that returns new wamids for sends and records every request.
 Chromium is Debian's, driven by pip ``playwright``.
 """
 
@@ -45,7 +45,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @dataclass
 class FakeGraph:
-    """Answers the Graph API calls the hub makes and remembers them."""
+    """A fake of the Graph API calls the hub makes, recording each request."""
 
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail_next_sends: int = 0

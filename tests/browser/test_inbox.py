@@ -37,7 +37,7 @@ async def _open_conversation(page: Page, name: str) -> None:
     await expect(page.locator("#chat-pane")).to_be_visible()
 
 
-async def test_lead_message_appears_live_and_reply_ticks_advance(
+async def test_live_message_and_reply_ticks(
     page: Page,
     context: BrowserContext,
     http: httpx.AsyncClient,
@@ -82,7 +82,7 @@ async def test_lead_message_appears_live_and_reply_ticks_advance(
     await expect(mine.locator(".ticks")).to_have_text("✓✓")
 
 
-async def test_shift_enter_breaks_the_line_and_reply_quotes(
+async def test_shift_enter_and_reply_quote(
     page: Page, http: httpx.AsyncClient, seed_state: AppState, fake_graph: FakeGraph
 ) -> None:
     await _seed(seed_state)
@@ -109,7 +109,7 @@ async def test_shift_enter_breaks_the_line_and_reply_quotes(
     assert sent["context"] == {"message_id": "wamid.Q1"}
 
 
-async def test_failed_send_shows_the_reason_in_portuguese(
+async def test_failed_send_shows_reason(
     page: Page, http: httpx.AsyncClient, seed_state: AppState, fake_graph: FakeGraph
 ) -> None:
     await _seed(seed_state)
@@ -164,7 +164,7 @@ async def test_dropped_stream_catches_up_without_reload(
     await expect(page.locator(".msg.inbound")).to_have_count(4)
 
 
-async def test_composer_refuses_free_text_outside_the_window(
+async def test_composer_closed_window(
     page: Page, http: httpx.AsyncClient, seed_state: AppState
 ) -> None:
     await _seed(seed_state)
@@ -296,7 +296,7 @@ async def test_screenshots_at_desktop_and_phone_widths(
         await ctx.close()
 
 
-async def test_list_moves_new_activity_up_and_reading_clears_badges_everywhere(
+async def test_list_order_and_read_badges(
     page: Page,
     context: BrowserContext,
     http: httpx.AsyncClient,
@@ -350,7 +350,7 @@ async def test_list_moves_new_activity_up_and_reading_clears_badges_everywhere(
     await expect(fabio_there.locator(".badge")).to_have_count(0)
 
 
-async def test_older_history_loads_when_scrolled_up(
+async def test_older_history_on_scroll(
     page: Page, http: httpx.AsyncClient, seed_state: AppState
 ) -> None:
     await _seed(seed_state)
@@ -376,7 +376,7 @@ async def test_older_history_loads_when_scrolled_up(
     await expect(page.locator(".day-separator")).to_have_count(1)
 
 
-async def test_notification_for_inbound_message_when_tab_hidden(
+async def test_notification_when_tab_hidden(
     page: Page, context: BrowserContext, http: httpx.AsyncClient, seed_state: AppState
 ) -> None:
     await _seed(seed_state)

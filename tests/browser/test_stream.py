@@ -45,7 +45,7 @@ async def test_stream_requires_login(http: httpx.AsyncClient) -> None:
     assert response.status_code == 401
 
 
-async def test_reconnect_replays_new_messages_and_status_changes(
+async def test_reconnect_replays_messages_and_statuses(
     http: httpx.AsyncClient,
     live_server: LiveServer,
     seed_state: AppState,

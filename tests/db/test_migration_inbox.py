@@ -56,7 +56,7 @@ async def _columns(url: str, table: str) -> set[str]:
         await engine.dispose()
 
 
-async def test_upgrade_folds_existing_rows_and_downgrade_removes_columns(
+async def test_inbox_revision_up_and_down(
     empty_database: str,
 ) -> None:
     url = empty_database

@@ -30,7 +30,7 @@ async def _next(queue: asyncio.Queue[Event], kind: str) -> Event:
                 return event
 
 
-async def test_published_event_reaches_every_hub_and_resync_follows_a_lost_listener(
+async def test_notify_fanout_and_listener_reconnect(
     settings: Settings,
 ) -> None:
     url = settings.resolved_database_url

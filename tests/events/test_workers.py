@@ -51,7 +51,7 @@ async def _start(settings: Settings, data_dir: Path) -> ServiceProcess:
 
 
 @on_postgres
-async def test_event_from_one_worker_reaches_a_stream_on_another(
+async def test_event_crosses_worker_processes(
     settings: Settings, tmp_path: Path
 ) -> None:
     await _seed(settings)
@@ -93,9 +93,7 @@ async def test_event_from_one_worker_reaches_a_stream_on_another(
                 await asyncio.to_thread(process.terminate)
 
 
-async def test_service_stops_within_seconds_with_a_stream_open(
-    settings: Settings, tmp_path: Path
-) -> None:
+async def test_shutdown_with_open_stream(settings: Settings, tmp_path: Path) -> None:
     await _seed(settings)
     service = await _start(settings, tmp_path)
     try:

@@ -26,7 +26,7 @@ async def _render(state: AppState, email: str, kind: str, data: dict[str, object
         return await FragmentRenderer(session, user, ZONE).for_event(kind, data)
 
 
-async def test_contact_change_renders_its_list_rows(
+async def test_contact_change_renders_rows(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)
@@ -45,7 +45,7 @@ async def test_contact_change_renders_its_list_rows(
     assert "Matriculado" in fragments[0].data["html"]
 
 
-async def test_reaction_renders_the_message_it_reacts_to(
+async def test_reaction_renders_target(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)
@@ -70,7 +70,7 @@ async def test_reaction_renders_the_message_it_reacts_to(
     assert "❤️" in bubble.data["html"]
 
 
-async def test_agent_gets_nothing_from_a_channel_not_theirs(
+async def test_hidden_channel_renders_nothing(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)

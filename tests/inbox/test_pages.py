@@ -49,7 +49,7 @@ def graph_transport(
     return httpx.MockTransport(handle)
 
 
-async def test_conversas_page_escapes_what_the_lead_controls(
+async def test_page_escapes_lead_data(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)
@@ -69,9 +69,7 @@ async def test_conversas_page_escapes_what_the_lead_controls(
     )
 
 
-async def test_conversation_list_pages_by_cursor_without_gaps_or_repeats(
-    client: httpx.AsyncClient, state: AppState
-) -> None:
+async def test_list_keyset_paging(client: httpx.AsyncClient, state: AppState) -> None:
     await setup_inbox(state, client)
     base = now_ts(-3600)
     for number in range(45):
@@ -95,7 +93,7 @@ async def test_conversation_list_pages_by_cursor_without_gaps_or_repeats(
     assert names == [f"Lead {number:02d}" for number in range(44, -1, -1)]
 
 
-async def test_search_ignores_accents_and_case_and_finds_numbers_and_text(
+async def test_search_accents_numbers_text(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)
@@ -128,9 +126,7 @@ async def test_search_ignores_accents_and_case_and_finds_numbers_and_text(
     assert await search("100%_") == []
 
 
-async def test_status_filter_lists_only_leads_with_that_status(
-    client: httpx.AsyncClient, state: AppState
-) -> None:
+async def test_status_filter(client: httpx.AsyncClient, state: AppState) -> None:
     await setup_inbox(state, client)
     await lead_writes(
         client, state, wamid="wamid.ST1", wa_id="5511900000041", name="Nova Teste"
@@ -155,7 +151,7 @@ async def test_status_filter_lists_only_leads_with_that_status(
     assert _row_names(response.text) == ["Quali Teste"]
 
 
-async def test_opening_a_conversation_clears_unread_and_marks_read_on_whatsapp(
+async def test_opening_marks_conversation_read(
     client: httpx.AsyncClient, state: AppState, graph_calls: list[dict[str, object]]
 ) -> None:
     await setup_inbox(state, client)
@@ -222,7 +218,7 @@ async def test_older_messages_load_by_cursor(
     assert "Início da conversa" in second.text
 
 
-async def test_conversation_of_a_hidden_channel_is_not_found(
+async def test_hidden_channel_conversation_not_found(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)

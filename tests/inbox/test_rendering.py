@@ -34,7 +34,7 @@ def _reaction(wamid: str, target: str, emoji: str, timestamp: int) -> dict[str, 
     return payload
 
 
-async def test_reaction_shows_on_its_message_until_withdrawn(
+async def test_reaction_shown_until_withdrawn(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)
@@ -65,7 +65,7 @@ async def _whole_chat(client: httpx.AsyncClient, conversation_id: int) -> str:
     return "\n".join(pages)
 
 
-async def test_every_fixture_renders_with_its_own_representation(
+async def test_every_fixture_renders(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)
@@ -110,7 +110,7 @@ async def test_every_fixture_renders_with_its_own_representation(
     assert missing == []
 
 
-def test_linkify_escapes_first_and_links_only_web_addresses() -> None:
+def test_linkify_escapes_then_links() -> None:
     html = str(
         linkify(
             '<b>oi</b> javascript:alert(1) http://a.test/x?y=1&z="2" https://b.test/p).'
@@ -125,7 +125,7 @@ def test_linkify_escapes_first_and_links_only_web_addresses() -> None:
     assert "<b>" not in html
 
 
-def test_numbers_are_shown_the_brazilian_way() -> None:
+def test_format_brazilian_numbers() -> None:
     assert format_wa_id("5511900000001") == "+55 11 90000-0001"
     assert format_wa_id("551190000001") == "+55 11 9000-0001"
     assert format_wa_id("14155550100") == "+14155550100"

@@ -52,7 +52,7 @@ async def test_double_click_and_retry_send_once(
     assert retry.json()["status"] == "sent"
 
 
-async def test_send_publishes_the_pending_message_then_its_status(
+async def test_send_publishes_new_then_status(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await setup_inbox(state, client)

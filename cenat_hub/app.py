@@ -25,6 +25,10 @@ from cenat_hub.db.migrate import upgrade_in_thread
 from cenat_hub.db.session import create_engine, create_session_factory, unit_of_work
 from cenat_hub.errors import install_error_handler
 from cenat_hub.events.hub import EventHub
+from cenat_hub.events.postgres import PostgresEventHub
+from cenat_hub.events.stream import router as events_router
+from cenat_hub.i18n import LocaleMiddleware
+from cenat_hub.inbox.pages import router as inbox_router
 from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.logging import configure_logging
 from cenat_hub.messages.api import router as messages_router
@@ -58,9 +62,14 @@ def check_startup_settings(settings: Settings) -> None:
 def build_state(
     settings: Settings, graph_http: httpx.AsyncClient | None = None
 ) -> AppState:
-    engine = create_engine(settings.resolved_database_url)
+    database_url = settings.resolved_database_url
+    engine = create_engine(database_url)
     session_factory = create_session_factory(engine)
-    events = EventHub()
+    events = (
+        PostgresEventHub(engine, database_url)
+        if database_url.startswith("postgresql")
+        else EventHub()
+    )
     return AppState(
         settings=settings,
         engine=engine,
@@ -113,12 +122,14 @@ def create_app(
         if settings.run_migrations_on_start:
             await upgrade_in_thread(settings.resolved_database_url)
         await _bootstrap_configured_channel(state)
+        await state.events.start()
         state.webhook_worker.start()
         log.info("app.started", version=__version__, environment=settings.environment)
         try:
             yield
         finally:
             await state.webhook_worker.stop()
+            await state.events.stop()
             await state.graph.aclose()
             await state.engine.dispose()
             log.info("app.stopped")
@@ -128,6 +139,7 @@ def create_app(
     install_security_headers(app)
     app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(LocaleMiddleware)
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
@@ -144,6 +156,8 @@ def create_app(
         dashboard_router,
         messages_router,
         templates_router,
+        events_router,
+        inbox_router,
         pages_router,
         ops_router,
         channels_pages_router,

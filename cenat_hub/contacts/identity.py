@@ -12,6 +12,7 @@ from cenat_hub.contacts.phone import (
     match_key,
     normalize_typed_number,
 )
+from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.types import utcnow
 from cenat_hub.db.upsert import insert_or_ignore
 from cenat_hub.models import Contact, ContactIdentity
@@ -118,6 +119,7 @@ async def find_or_create_contact(
                 "name": claims.name,
                 "user_id": claims.user_id,
                 "username": claims.username,
+                "search_name": fold_for_search(claims.name, claims.username),
                 "lead_status": "novo",
                 "channel_id": channel_id,
                 "created_at": utcnow(),

@@ -73,5 +73,6 @@ async def send_text(
     message, created = await sending.queue_text(session, user, body, visible)
     await session.commit()
     if created:
+        await state.events.publish([sending.new_message_event(message)])
         message = await sending.deliver(state, message.id)
     return message_to_dict(message)

@@ -22,6 +22,7 @@ from cenat_hub.models.message import (
     DIRECTION_INBOUND,
     DIRECTION_OUTBOUND,
     STATUS_RECEIVED,
+    message_search_text,
 )
 
 log = structlog.get_logger(__name__)
@@ -145,18 +146,26 @@ async def ingest_echo(
 async def _insert_message(
     session: AsyncSession, message: InboundMessage, **values: Any
 ) -> int | None:
+    columns = message.columns
     row = {
         "wa_message_id": message.wa_message_id,
         "message_type": message.message_type,
         "timestamp": message.timestamp,
         "created_at": utcnow(),
+        "updated_at": utcnow(),
+        "search_text": message_search_text(
+            columns.get("content"),
+            columns.get("media_filename"),
+            columns.get("location_name"),
+            columns.get("location_address"),
+        ),
         "media_voice": False,
         "media_animated": False,
         "forwarded": False,
         "frequently_forwarded": False,
         "edited": False,
         "revoked": False,
-        **message.columns,
+        **columns,
         **values,
     }
     return await insert_or_ignore(session, Message, row, ["wa_message_id"])

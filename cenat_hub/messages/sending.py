@@ -313,6 +313,19 @@ async def _remember_returned_wa_id(
         conversation.recipient_wa_id = wa_id
 
 
+def new_message_event(message: Message) -> Event:
+    """The event that shows a just-stored outbound message in every browser."""
+    return Event(
+        "message.new",
+        {
+            "message_id": message.id,
+            "conversation_id": message.conversation_id,
+            "channel_id": message.channel_id,
+            "direction": DIRECTION_OUTBOUND,
+        },
+    )
+
+
 def _status_event(message: Message) -> Event:
     return Event(
         "message.status",

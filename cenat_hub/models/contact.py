@@ -1,9 +1,10 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cenat_hub.db.base import Base
+from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.types import UTCDateTime, utcnow
 
 LEAD_STATUSES = ("novo", "contato", "qualificado", "matriculado", "perdido")
@@ -25,6 +26,8 @@ class Contact(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[str | None] = mapped_column(String(150))
     username: Mapped[str | None] = mapped_column(String(150))
+    # Name and username folded for search; see cenat_hub.db.folding.
+    search_name: Mapped[str | None] = mapped_column(String(600))
     lead_status: Mapped[str] = mapped_column(String(30), default="novo", index=True)
     notes: Mapped[str | None] = mapped_column(Text)
     notes_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -43,6 +46,16 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
+
+
+@event.listens_for(Contact.name, "set")
+def _fold_name(contact: Contact, value: str | None, *_: object) -> None:
+    contact.search_name = fold_for_search(value, contact.username)
+
+
+@event.listens_for(Contact.username, "set")
+def _fold_username(contact: Contact, value: str | None, *_: object) -> None:
+    contact.search_name = fold_for_search(contact.name, value)
 
 
 class ContactIdentity(Base):

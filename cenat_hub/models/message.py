@@ -10,10 +10,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cenat_hub.db.base import Base
+from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.types import JSONType, UTCDateTime, utcnow
 
 DIRECTION_INBOUND = "inbound"
@@ -68,6 +70,8 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(10))
     message_type: Mapped[str] = mapped_column(String(30))
     content: Mapped[str | None] = mapped_column(Text)
+    # Content, file name and place folded for search; see cenat_hub.db.folding.
+    search_text: Mapped[str | None] = mapped_column(Text)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20))
 
@@ -119,6 +123,30 @@ class Message(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moves on every change (status, edit, reaction); a browser stream that
+    # reconnects replays the messages changed since it last heard from the server.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
+
+
+def message_search_text(
+    content: str | None,
+    filename: str | None = None,
+    location_name: str | None = None,
+    location_address: str | None = None,
+) -> str | None:
+    return fold_for_search(content, filename, location_name, location_address)
+
+
+@event.listens_for(Message.content, "set")
+def _fold_content(message: Message, value: str | None, *_: object) -> None:
+    message.search_text = message_search_text(
+        value,
+        message.media_filename,
+        message.location_name,
+        message.location_address,
+    )
 
 
 class MessageStatusEvent(Base):

@@ -9,6 +9,7 @@ from cenat_hub.db.types import UTCDateTime, utcnow
 ROLE_ADMIN = "admin"
 ROLE_AGENT = "atendente"
 ROLES = (ROLE_ADMIN, ROLE_AGENT)
+DEFAULT_LOCALE = "pt_BR"
 
 
 class User(Base):
@@ -25,6 +26,10 @@ class User(Base):
     # Raised on deactivation and password reset; tokens carry the value they
     # were issued with, so older tokens stop working at once.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The interface language of this user: "pt_BR" (the default) or "en".
+    locale: Mapped[str] = mapped_column(
+        String(10), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -14,6 +14,7 @@ from cenat_hub.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from cenat_hub.i18n import LOCALE_COOKIE, set_locale, supported
 from cenat_hub.models import User
 from cenat_hub.web.dependencies import (
     Session,
@@ -54,9 +55,11 @@ class LoginRequiredError(CenatHubError):
 async def page_user(request: Request, session: Session) -> User:
     """Return the logged-in user of a page request, or redirect to the login page."""
     try:
-        return await current_user(request, session, None)
+        user = await current_user(request, session, None)
     except AuthenticationError as exc:
         raise LoginRequiredError("Log in to open this page.") from exc
+    set_locale(user.locale)
+    return user
 
 
 PageUser = Annotated[User, Depends(page_user)]
@@ -157,6 +160,7 @@ async def login_submit(
     response = RedirectResponse(_safe_next(next), status_code=303)
     max_age = int(state.settings.jwt_expire_hours * 3600)
     set_session_cookie(response, request, result.access_token, max_age)
+    _remember_locale(response, result.user.locale)
     clear_login_csrf_cookie(response)
     return response
 
@@ -198,6 +202,38 @@ def _portuguese_login_error(exc: CenatHubError) -> str:
             f"Tente novamente em {minutes} {unit}."
         )
     return "E-mail ou senha incorretos."
+
+
+def _remember_locale(response: Response, locale: str) -> None:
+    """Keep the user's language in a cookie so the login page speaks it too."""
+    response.set_cookie(
+        LOCALE_COOKIE,
+        supported(locale),
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        path="/",
+    )
+
+
+@router.post("/preferencias/idioma")
+async def change_locale(
+    request: Request,
+    user: PageUser,
+    locale: Annotated[str, Form(max_length=10)] = "",
+) -> RedirectResponse:
+    """Switch the interface language of the logged-in user (``PageUser`` checks CSRF)."""
+    response = RedirectResponse(_safe_next(_local_referer(request)), status_code=303)
+    user.locale = supported(locale)
+    _remember_locale(response, user.locale)
+    return response
+
+
+def _local_referer(request: Request) -> str | None:
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "") or None
 
 
 @router.post("/logout")

@@ -1,10 +1,42 @@
-"""Jinja2 templates for the pages, with autoescaping on."""
+"""Jinja2 templates for the pages, with autoescaping and gettext on."""
 
 from pathlib import Path
 
+import jinja2
 from fastapi.templating import Jinja2Templates
+
+from cenat_hub.i18n import (
+    LOCALE_NAMES,
+    SUPPORTED_LOCALES,
+    current_locale,
+    format_number,
+    gettext,
+    ngettext,
+    pgettext,
+)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+    )
+    # newstyle: a translated string is escaped like any other value, and its
+    # placeholders are filled after escaping the values put in them.
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext
+    )
+    environment.globals.update(
+        current_locale=current_locale,
+        supported_locales=SUPPORTED_LOCALES,
+        locale_names=LOCALE_NAMES,
+    )
+    environment.filters["number"] = format_number
+    return environment
+
+
+templates = Jinja2Templates(env=_environment())

@@ -9,4 +9,11 @@ document.addEventListener("DOMContentLoaded", () => {
       link.setAttribute("aria-current", "page");
     }
   }
+  // The language takes effect as soon as it is picked; the button is for
+  // browsers without scripts.
+  for (const select of document.querySelectorAll(".locale-select")) {
+    const apply = select.form.querySelector(".locale-apply");
+    if (apply) apply.hidden = true;
+    select.addEventListener("change", () => select.form.requestSubmit());
+  }
 });

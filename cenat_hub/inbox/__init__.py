@@ -1,0 +1,1 @@
+"""The inbox in the browser: conversation list, chat and composer."""

@@ -1,0 +1,293 @@
+"""Reads behind the inbox pages and the browser stream."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cenat_hub.contacts.phone import digits_only
+from cenat_hub.db.folding import fold_for_search
+from cenat_hub.models import (
+    Channel,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    User,
+    UserChannel,
+)
+
+CONVERSATIONS_PER_PAGE = 40
+MESSAGES_PER_PAGE = 40
+MAX_SEARCH_CHARS = 100
+# A search term with at least this many digits also matches phone numbers.
+MIN_NUMBER_DIGITS = 3
+# Message types that never get a bubble of their own.
+HIDDEN_TYPES = ("reaction", "edit", "revoke")
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    conversation: Conversation
+    contact: Contact
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a list ordered newest first: a time and a tie-breaking id."""
+
+    at: datetime
+    id: int
+
+    def encode(self) -> str:
+        micros = int(self.at.timestamp() * 1_000_000)
+        return f"{micros}_{self.id}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> "Cursor | None":
+        if not value:
+            return None
+        micros, _, row_id = value.partition("_")
+        try:
+            at = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+            return cls(at=at, id=int(row_id))
+        except (ValueError, OverflowError, OSError):
+            return None
+
+
+async def visible_channels(session: AsyncSession, user: User) -> list[Channel]:
+    """Return the active channels the user may work on.
+
+    An agent without rows in ``user_channels`` sees every channel.
+    """
+    statement = select(Channel).where(Channel.is_active.is_(True)).order_by(Channel.id)
+    if not user.is_admin:
+        allowed = list(
+            (
+                await session.execute(
+                    select(UserChannel.channel_id).where(UserChannel.user_id == user.id)
+                )
+            ).scalars()
+        )
+        if allowed:
+            statement = statement.where(Channel.id.in_(allowed))
+    return list((await session.execute(statement)).scalars())
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search_clause(term: str, channel_id: int) -> ColumnElement[bool] | None:
+    folded = fold_for_search(term.strip()[:MAX_SEARCH_CHARS])
+    if not folded:
+        return None
+    pattern = f"%{_escape_like(folded)}%"
+    clauses: list[ColumnElement[bool]] = [
+        Contact.search_name.like(pattern, escape="\\"),
+        Conversation.id.in_(
+            select(Message.conversation_id).where(
+                Message.channel_id == channel_id,
+                Message.search_text.like(pattern, escape="\\"),
+            )
+        ),
+    ]
+    digits = digits_only(term)
+    if len(digits) >= MIN_NUMBER_DIGITS:
+        digit_pattern = f"%{digits}%"
+        clauses.append(Contact.wa_id.like(digit_pattern))
+        clauses.append(
+            Contact.id.in_(
+                select(ContactIdentity.contact_id).where(
+                    ContactIdentity.value.like(digit_pattern)
+                )
+            )
+        )
+    return or_(*clauses)
+
+
+async def conversation_page(
+    session: AsyncSession,
+    channel_id: int,
+    *,
+    search: str | None = None,
+    lead_status: str | None = None,
+    after: Cursor | None = None,
+    limit: int = CONVERSATIONS_PER_PAGE,
+) -> list[ConversationRow]:
+    """Return a channel's conversations, newest activity first, after a cursor.
+
+    Paging by (last_message_at, id) instead of an offset keeps every page as
+    fast as the first, through the (channel_id, last_message_at) index.
+    """
+    statement = (
+        select(Conversation, Contact)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(
+            Conversation.channel_id == channel_id,
+            Conversation.last_message_at.is_not(None),
+        )
+    )
+    if lead_status:
+        statement = statement.where(Contact.lead_status == lead_status)
+    if search:
+        clause = _search_clause(search, channel_id)
+        if clause is not None:
+            statement = statement.where(clause)
+    if after is not None:
+        statement = statement.where(
+            or_(
+                Conversation.last_message_at < after.at,
+                and_(
+                    Conversation.last_message_at == after.at,
+                    Conversation.id < after.id,
+                ),
+            )
+        )
+    statement = statement.order_by(
+        Conversation.last_message_at.desc(), Conversation.id.desc()
+    ).limit(limit)
+    rows = (await session.execute(statement)).all()
+    return [ConversationRow(conversation, contact) for conversation, contact in rows]
+
+
+async def conversation_row(
+    session: AsyncSession, conversation_id: int
+) -> ConversationRow | None:
+    statement = (
+        select(Conversation, Contact)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Conversation.id == conversation_id)
+    )
+    row = (await session.execute(statement)).first()
+    return ConversationRow(row[0], row[1]) if row else None
+
+
+async def conversation_of_contact(
+    session: AsyncSession, contact: Contact, channel_ids: list[int]
+) -> Conversation | None:
+    """Return the contact's most recently active conversation among these channels."""
+    statement = (
+        select(Conversation)
+        .where(
+            Conversation.contact_id == contact.id,
+            Conversation.channel_id.in_(channel_ids),
+        )
+        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id)
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def message_page(
+    session: AsyncSession,
+    conversation_id: int,
+    before: Cursor | None = None,
+    limit: int = MESSAGES_PER_PAGE,
+) -> list[Message]:
+    """Return up to ``limit`` visible messages before a cursor, oldest first."""
+    statement = select(Message).where(
+        Message.conversation_id == conversation_id,
+        Message.message_type.not_in(HIDDEN_TYPES),
+    )
+    if before is not None:
+        statement = statement.where(
+            or_(
+                Message.timestamp < before.at,
+                and_(Message.timestamp == before.at, Message.id < before.id),
+            )
+        )
+    statement = statement.order_by(Message.timestamp.desc(), Message.id.desc()).limit(
+        limit
+    )
+    rows = list((await session.execute(statement)).scalars())
+    rows.reverse()
+    return rows
+
+
+async def messages_by_wa_id(
+    session: AsyncSession, wa_message_ids: set[str]
+) -> dict[str, Message]:
+    if not wa_message_ids:
+        return {}
+    statement = select(Message).where(Message.wa_message_id.in_(wa_message_ids))
+    return {
+        message.wa_message_id: message
+        for message in (await session.execute(statement)).scalars()
+        if message.wa_message_id
+    }
+
+
+async def user_names(session: AsyncSession, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    statement = select(User.id, User.name).where(User.id.in_(user_ids))
+    return {user_id: name for user_id, name in (await session.execute(statement)).all()}
+
+
+async def last_inbound_wa_message_id(
+    session: AsyncSession, conversation_id: int
+) -> str | None:
+    statement = (
+        select(Message.wa_message_id)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == "inbound",
+            Message.wa_message_id.is_not(None),
+            Message.message_type.not_in(HIDDEN_TYPES),
+        )
+        .order_by(Message.timestamp.desc(), Message.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def messages_changed_since(
+    session: AsyncSession, since: datetime, channel_ids: list[int], limit: int
+) -> list[Message]:
+    """Return messages created or changed after ``since``, oldest change first."""
+    statement = (
+        select(Message)
+        .where(Message.updated_at > since, Message.channel_id.in_(channel_ids))
+        .order_by(Message.updated_at, Message.id)
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def conversations_changed_since(
+    session: AsyncSession, since: datetime, channel_ids: list[int], limit: int
+) -> list[int]:
+    """Return the ids of conversations whose row or contact changed after ``since``."""
+    statement = (
+        select(Conversation.id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(
+            Conversation.channel_id.in_(channel_ids),
+            Conversation.last_message_at.is_not(None),
+            or_(Conversation.updated_at > since, Contact.updated_at > since),
+        )
+        .order_by(Conversation.id)
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def conversation_ids_of_contact(
+    session: AsyncSession, contact_id: int, channel_ids: list[int]
+) -> list[int]:
+    statement = select(Conversation.id).where(
+        Conversation.contact_id == contact_id,
+        Conversation.channel_id.in_(channel_ids),
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def message_in_conversation(
+    session: AsyncSession, conversation_id: int, message_id: int
+) -> Message | None:
+    message = await session.get(Message, message_id)
+    if message is None or message.conversation_id != conversation_id:
+        return None
+    return message

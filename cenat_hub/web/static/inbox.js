@@ -1,0 +1,663 @@
+// The Conversas page: live updates, the composer, replies, the 24-hour
+// window countdown and notifications. Fragments come from the server already
+// escaped; text this script shows itself goes through textContent only.
+"use strict";
+
+(() => {
+  const root = document.getElementById("inbox");
+  if (!root) return;
+  const texts = JSON.parse(root.dataset.texts || "{}");
+  const csrfToken = document.body.dataset.csrfToken || "";
+  const NEAR_BOTTOM_PX = 120;
+  const SEND_RETRIES = 3;
+
+  // ---- Small helpers -----------------------------------------------------
+
+  function fragment(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  function openChat() {
+    return document.getElementById("chat-pane");
+  }
+
+  function openConversationId() {
+    const pane = openChat();
+    return pane ? pane.dataset.conversationId : null;
+  }
+
+  function chatVisible() {
+    const pane = openChat();
+    return Boolean(pane && pane.offsetParent !== null && !document.hidden);
+  }
+
+  function messagesBox() {
+    return document.getElementById("messages");
+  }
+
+  function isNearBottom(box) {
+    return box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  function scrollToBottom() {
+    const box = messagesBox();
+    if (box) box.scrollTop = box.scrollHeight;
+  }
+
+  function activate(element) {
+    if (window.htmx) window.htmx.process(element);
+  }
+
+  // ---- Day separators ----------------------------------------------------
+
+  function fixDaySeparators(box) {
+    for (const old of box.querySelectorAll(".day-separator")) old.remove();
+    let previousDay = null;
+    for (const message of box.querySelectorAll(".msg")) {
+      const day = message.dataset.day;
+      if (day && day !== previousDay) {
+        const separator = document.createElement("div");
+        separator.className = "day-separator";
+        const label = document.createElement("span");
+        label.textContent = message.dataset.dayLabel || day;
+        separator.appendChild(label);
+        message.before(separator);
+        previousDay = day;
+      }
+    }
+  }
+
+  // ---- Messages in the open chat -----------------------------------------
+
+  // The server's order of outbound statuses: a fragment rendered before a
+  // later status arrived must not move a bubble's ticks back.
+  const STATUS_RANK = { pending: 0, sent: 1, failed: 2, delivered: 3, read: 4, played: 5 };
+
+  function isOlderState(existing, element) {
+    const before = STATUS_RANK[existing.dataset.status];
+    const after = STATUS_RANK[element.dataset.status];
+    return before !== undefined && after !== undefined && after < before;
+  }
+
+  function olderThanLoadedPage(box, element) {
+    if (!box.querySelector(".older")) return false;
+    const first = box.querySelector(".msg:not(.local)");
+    return Boolean(first && (element.dataset.sort || "") < (first.dataset.sort || ""));
+  }
+
+  function placeMessage(box, element) {
+    const sort = element.dataset.sort || "";
+    const messages = box.querySelectorAll(".msg:not(.local)");
+    for (let index = messages.length - 1; index >= 0; index -= 1) {
+      if ((messages[index].dataset.sort || "") <= sort) {
+        messages[index].after(element);
+        return;
+      }
+    }
+    const older = box.querySelector(".older, .history-start");
+    if (older) older.after(element);
+    else box.prepend(element);
+  }
+
+  function upsertMessage(data) {
+    if (String(data.conversation_id) !== openConversationId()) return false;
+    const box = messagesBox();
+    if (!box) return false;
+    const element = fragment(data.html);
+    if (!element) return false;
+    const wasNearBottom = isNearBottom(box);
+    const existing =
+      document.getElementById(element.id) ||
+      (data.client_message_id &&
+        box.querySelector(`.msg.local[data-client-id="${CSS.escape(data.client_message_id)}"]`));
+    if (existing && isOlderState(existing, element)) {
+      return false;
+    }
+    if (!existing && olderThanLoadedPage(box, element)) {
+      // It will arrive with the older page when the agent scrolls up.
+      return false;
+    }
+    if (existing) {
+      existing.replaceWith(element);
+    } else {
+      placeMessage(box, element);
+    }
+    activate(element);
+    fixDaySeparators(box);
+    if (wasNearBottom || data.direction === "outbound") scrollToBottom();
+    return !existing;
+  }
+
+  // ---- Conversation list ---------------------------------------------------
+
+  function listFiltered() {
+    const search = document.getElementById("search-input");
+    const status = document.getElementById("status-filter");
+    return Boolean((search && search.value.trim()) || (status && status.value));
+  }
+
+  function upsertRow(data) {
+    const list = document.getElementById("conversation-list");
+    if (!list || String(data.channel_id) !== root.dataset.channelId) return;
+    const element = fragment(data.html);
+    if (!element) return;
+    const existing = document.getElementById(element.id);
+    if (!existing && listFiltered()) return;
+    if (String(data.conversation_id) === openConversationId()) {
+      element.classList.add("active");
+      updateWindow(data.window_closes_at);
+    }
+    if (existing) existing.remove();
+    const empty = list.querySelector(".list-empty");
+    if (empty) empty.remove();
+    const sort = element.dataset.sort || "";
+    for (const row of list.querySelectorAll(".conv-row")) {
+      if ((row.dataset.sort || "") < sort) {
+        row.before(element);
+        activate(element);
+        return;
+      }
+    }
+    const more = list.querySelector(".list-more");
+    if (more) {
+      // Rows past the loaded pages arrive with the next page.
+      if (existing) more.before(element);
+      else return;
+    } else {
+      list.appendChild(element);
+    }
+    activate(element);
+  }
+
+  function markActiveRow() {
+    const current = openConversationId();
+    for (const row of document.querySelectorAll(".conv-row")) {
+      row.classList.toggle("active", row.dataset.conversationId === current);
+    }
+  }
+
+  function reloadList() {
+    const form = document.getElementById("list-tools");
+    if (form && window.htmx) window.htmx.trigger(form, "submit");
+  }
+
+  function reloadChat() {
+    const id = openConversationId();
+    if (id && window.htmx) {
+      window.htmx.ajax("GET", `/conversas/${id}`, { target: "#chat", swap: "innerHTML" });
+    }
+  }
+
+  // ---- Marking as read -----------------------------------------------------
+
+  function markRead(conversationId) {
+    fetch(`/conversas/${conversationId}/lida`, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrfToken },
+      credentials: "same-origin",
+    }).catch(() => {});
+  }
+
+  // ---- Notifications -------------------------------------------------------
+
+  const NOTIFY_KEY = "cenat.notifications";
+  let audioContext = null;
+
+  function notificationsOn() {
+    return localStorage.getItem(NOTIFY_KEY) === "on";
+  }
+
+  function showNotifyState() {
+    const button = document.getElementById("notify-toggle");
+    if (!button) return;
+    button.textContent = notificationsOn() ? texts.notificationsOn : texts.notificationsOff;
+  }
+
+  function beep() {
+    try {
+      audioContext = audioContext || new AudioContext();
+      const oscillator = audioContext.createOscillator();
+      const gain = audioContext.createGain();
+      oscillator.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audioContext.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audioContext.currentTime + 0.35);
+      oscillator.connect(gain).connect(audioContext.destination);
+      oscillator.start();
+      oscillator.stop(audioContext.currentTime + 0.35);
+    } catch (_error) {
+      // Sound is a courtesy; a browser that refuses it still shows the message.
+    }
+  }
+
+  function notify(data) {
+    if (!data.notify || !notificationsOn() || !document.hidden) return;
+    beep();
+    if ("Notification" in window && Notification.permission === "granted") {
+      const note = new Notification(data.notify.title || texts.newMessage, {
+        body: data.notify.body || "",
+        tag: `conversation-${data.conversation_id}`,
+      });
+      note.onclick = () => window.focus();
+    }
+  }
+
+  async function toggleNotifications() {
+    if (notificationsOn()) {
+      localStorage.setItem(NOTIFY_KEY, "off");
+    } else {
+      if ("Notification" in window && Notification.permission === "default") {
+        await Notification.requestPermission();
+      }
+      if ("Notification" in window && Notification.permission === "denied") {
+        setStreamState(texts.notificationsBlocked);
+      }
+      localStorage.setItem(NOTIFY_KEY, "on");
+      audioContext = audioContext || new AudioContext();
+    }
+    showNotifyState();
+  }
+
+  // ---- The event stream ----------------------------------------------------
+
+  // The page was rendered at this moment; the first connection replays what
+  // changed since, so nothing falls between the page and its stream.
+  const live = { source: null, lastEventId: root.dataset.lastEventId || null };
+
+  function setStreamState(text) {
+    const state = document.getElementById("stream-state");
+    if (state) state.textContent = text;
+  }
+
+  function remember(event) {
+    if (event.lastEventId) live.lastEventId = event.lastEventId;
+  }
+
+  // Messages of the last minute, applied again when a chat pane arrives, so
+  // one that came while the pane was being fetched is not lost.
+  const RECENT_MS = 60000;
+  const recent = [];
+
+  function keepRecent(data) {
+    const now = Date.now();
+    recent.push({ at: now, data });
+    while (recent.length && (recent[0].at < now - RECENT_MS || recent.length > 500)) {
+      recent.shift();
+    }
+  }
+
+  function applyRecent() {
+    const current = openConversationId();
+    for (const item of recent) {
+      if (String(item.data.conversation_id) === current) upsertMessage(item.data);
+    }
+  }
+
+  function onMessage(event) {
+    remember(event);
+    const data = JSON.parse(event.data);
+    keepRecent(data);
+    const isNew = upsertMessage(data);
+    if (data.notify) {
+      const looking = String(data.conversation_id) === openConversationId() && chatVisible();
+      if (looking && isNew) markRead(data.conversation_id);
+      if (isNew || !looking) notify(data);
+    }
+  }
+
+  function onConversation(event) {
+    remember(event);
+    upsertRow(JSON.parse(event.data));
+  }
+
+  function onResync(event) {
+    remember(event);
+    const data = JSON.parse(event.data);
+    if (data.reload) reloadChat();
+    reloadList();
+  }
+
+  function connect() {
+    disconnect();
+    const url = new URL(root.dataset.streamUrl, window.location.origin);
+    if (live.lastEventId) url.searchParams.set("last_event_id", live.lastEventId);
+    const source = new EventSource(url);
+    live.source = source;
+    source.addEventListener("hello", remember);
+    source.addEventListener("ready", remember);
+    source.addEventListener("caught-up", remember);
+    source.addEventListener("message", onMessage);
+    source.addEventListener("conversation", onConversation);
+    source.addEventListener("resync", onResync);
+    source.onopen = () => {
+      root.dataset.stream = "open";
+      setStreamState(texts.connected);
+    };
+    source.onerror = () => {
+      root.dataset.stream = "reconnecting";
+      setStreamState(texts.reconnecting);
+      // EventSource reconnects by itself with Last-Event-ID unless the server
+      // refused the stream, which happens when the session has ended.
+      if (source.readyState === EventSource.CLOSED) setTimeout(reconnectIfLoggedIn, 3000);
+    };
+  }
+
+  async function reconnectIfLoggedIn() {
+    if (live.source && live.source.readyState !== EventSource.CLOSED) return;
+    try {
+      const response = await fetch("/api/auth/me", { credentials: "same-origin" });
+      if (response.status === 401) {
+        const next = window.location.pathname + window.location.search;
+        window.location.assign(`/login?next=${encodeURIComponent(next)}`);
+        return;
+      }
+    } catch (_error) {
+      // Offline: try again later.
+    }
+    connect();
+  }
+
+  function disconnect() {
+    if (live.source) live.source.close();
+    live.source = null;
+    root.dataset.stream = "closed";
+  }
+
+  window.addEventListener("online", connect);
+  window.addEventListener("pagehide", disconnect);
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) connect();
+  });
+
+  // ---- The 24-hour window --------------------------------------------------
+
+  function updateWindow(closesAt) {
+    const composer = document.getElementById("composer");
+    if (!composer || closesAt === undefined) return;
+    composer.dataset.windowClosesAt = closesAt || "";
+    tickWindow();
+  }
+
+  function countdownText(milliseconds) {
+    const minutes = Math.max(1, Math.floor(milliseconds / 60000));
+    const hours = Math.floor(minutes / 60);
+    const template = hours > 0 ? texts.countdown : texts.countdownMinutes;
+    return template.replace("{hours}", String(hours)).replace("{minutes}", String(minutes % 60));
+  }
+
+  function tickWindow() {
+    const composer = document.getElementById("composer");
+    if (!composer) return;
+    const closesAt = Date.parse(composer.dataset.windowClosesAt || "");
+    const left = Number.isNaN(closesAt) ? 0 : closesAt - Date.now();
+    const open = left > 0;
+    const form = document.getElementById("composer-form");
+    const closed = document.getElementById("window-closed");
+    const state = document.getElementById("window-state");
+    if (form) form.hidden = !open;
+    if (closed) closed.hidden = open;
+    if (state) {
+      state.hidden = !open;
+      state.textContent = open
+        ? state.dataset.templateOpen.replace("{time}", countdownText(left))
+        : "";
+      state.classList.toggle("closing", open && left < 3600 * 1000);
+    }
+  }
+
+  setInterval(tickWindow, 15000);
+
+  // ---- Replies ---------------------------------------------------------------
+
+  let replyTo = null;
+
+  function startReply(button) {
+    const message = button.closest(".msg");
+    const preview = document.getElementById("reply-preview");
+    const text = document.getElementById("reply-text");
+    if (!message || !preview || !text) return;
+    replyTo = button.dataset.replyTo;
+    const source = message.querySelector(".msg-text, .media-kind, .answer-title, .msg-note");
+    text.textContent = source ? source.textContent.trim().slice(0, 160) : "";
+    preview.hidden = false;
+    const input = document.getElementById("composer-text");
+    if (input) input.focus();
+  }
+
+  function cancelReply() {
+    replyTo = null;
+    const preview = document.getElementById("reply-preview");
+    if (preview) preview.hidden = true;
+  }
+
+  // ---- Sending ---------------------------------------------------------------
+
+  function pendingBubble(text, clientId) {
+    const article = document.createElement("article");
+    article.className = "msg outbound local type-text";
+    article.dataset.clientId = clientId;
+    article.dataset.status = "pending";
+    // The same day key and label as the server's bubbles of today.
+    article.dataset.day = new Date().toLocaleDateString("sv-SE", {
+      timeZone: root.dataset.zone || undefined,
+    });
+    article.dataset.dayLabel = texts.today;
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    const body = document.createElement("p");
+    body.className = "msg-text";
+    body.textContent = text;
+    const meta = document.createElement("div");
+    meta.className = "msg-meta";
+    const ticks = document.createElement("span");
+    ticks.className = "ticks status-pending";
+    ticks.title = texts.sending;
+    ticks.setAttribute("aria-label", texts.sending);
+    ticks.textContent = "🕓";
+    meta.appendChild(ticks);
+    bubble.append(body, meta);
+    article.appendChild(bubble);
+    return article;
+  }
+
+  function markLocalFailed(bubble, reason) {
+    bubble.dataset.status = "failed";
+    bubble.classList.add("failed");
+    const ticks = bubble.querySelector(".ticks");
+    if (ticks) {
+      ticks.className = "ticks status-failed";
+      ticks.textContent = "!";
+    }
+    let error = bubble.querySelector(".msg-error");
+    if (!error) {
+      error = document.createElement("p");
+      error.className = "msg-error";
+      bubble.querySelector(".bubble").appendChild(error);
+    }
+    error.textContent = `${texts.notSent} ${reason}`;
+  }
+
+  async function postText(payload) {
+    let lastError = null;
+    for (let attempt = 0; attempt < SEND_RETRIES; attempt += 1) {
+      try {
+        const response = await fetch("/api/send/text", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken },
+          body: JSON.stringify(payload),
+        });
+        if (response.status >= 500 && response.status !== 502) {
+          lastError = texts.genericError;
+        } else {
+          return response;
+        }
+      } catch (_error) {
+        lastError = texts.networkError;
+      }
+      // The same client_message_id makes a retry safe: the server sends once.
+      await new Promise((resolve) => setTimeout(resolve, 800 * (attempt + 1)));
+    }
+    throw new Error(lastError || texts.genericError);
+  }
+
+  async function replaceWithServerBubble(conversationId, messageId, bubble) {
+    const response = await fetch(`/conversas/${conversationId}/mensagens/${messageId}`, {
+      credentials: "same-origin",
+    });
+    if (!response.ok) return;
+    upsertMessage({
+      conversation_id: conversationId,
+      html: await response.text(),
+      client_message_id: bubble.dataset.clientId,
+      direction: "outbound",
+    });
+  }
+
+  async function send(form) {
+    const input = document.getElementById("composer-text");
+    const box = messagesBox();
+    const text = input.value;
+    if (!text.trim() || !box) return;
+    const conversationId = openConversationId();
+    const clientId = crypto.randomUUID();
+    const bubble = pendingBubble(text, clientId);
+    box.appendChild(bubble);
+    fixDaySeparators(box);
+    scrollToBottom();
+    const payload = {
+      wa_id: form.dataset.waId,
+      channel_id: Number(form.dataset.channelId),
+      text,
+      client_message_id: clientId,
+    };
+    if (replyTo) payload.reply_to_wa_message_id = replyTo;
+    input.value = "";
+    resizeInput(input);
+    cancelReply();
+    try {
+      const response = await postText(payload);
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        await replaceWithServerBubble(conversationId, body.id, bubble);
+      } else if (body.code === "window_closed") {
+        markLocalFailed(bubble, texts.windowClosedError);
+        updateWindow("");
+      } else {
+        markLocalFailed(bubble, texts.genericError);
+      }
+    } catch (error) {
+      markLocalFailed(bubble, error.message);
+    }
+  }
+
+  function resizeInput(input) {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  }
+
+  // ---- Wiring ----------------------------------------------------------------
+
+  document.addEventListener("submit", (event) => {
+    if (event.target.id === "composer-form") {
+      event.preventDefault();
+      send(event.target);
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.target.id !== "composer-text") return;
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("input", (event) => {
+    if (event.target.id === "composer-text") resizeInput(event.target);
+  });
+
+  document.addEventListener("click", (event) => {
+    const reply = event.target.closest(".reply-button");
+    if (reply) {
+      startReply(reply);
+      return;
+    }
+    if (event.target.closest("#cancel-reply")) {
+      cancelReply();
+      return;
+    }
+    const quote = event.target.closest(".quote[data-quote-target]");
+    if (quote) {
+      event.preventDefault();
+      const target = document.getElementById(quote.dataset.quoteTarget);
+      if (target) {
+        target.scrollIntoView({ block: "center", behavior: "smooth" });
+        target.classList.add("flash");
+        setTimeout(() => target.classList.remove("flash"), 1500);
+      }
+      return;
+    }
+    if (event.target.closest("#notify-toggle")) {
+      toggleNotifications();
+      return;
+    }
+    const back = event.target.closest(".back-link");
+    if (back && window.matchMedia("(max-width: 768px)").matches) {
+      event.preventDefault();
+      document.body.classList.remove("chat-open");
+    }
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "channel-select") {
+      const url = new URL("/conversas", window.location.origin);
+      url.searchParams.set("channel_id", event.target.value);
+      window.location.assign(url);
+    }
+  });
+
+  // A conversation opened through htmx: show it and scroll to its end.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.id === "chat") {
+      document.body.classList.add("chat-open");
+      cancelReply();
+      applyRecent();
+      const box = messagesBox();
+      if (box) fixDaySeparators(box);
+      scrollToBottom();
+      markActiveRow();
+      tickWindow();
+      const input = document.getElementById("composer-text");
+      if (input && window.matchMedia("(min-width: 769px)").matches) input.focus();
+    }
+  });
+
+  // Older messages go above: keep what the agent was reading in place.
+  let heightBefore = null;
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target.classList.contains("older")) {
+      heightBefore = messagesBox().scrollHeight;
+    }
+  });
+  document.body.addEventListener("htmx:afterSettle", () => {
+    const box = messagesBox();
+    if (box && heightBefore !== null) {
+      fixDaySeparators(box);
+      box.scrollTop += box.scrollHeight - heightBefore;
+      heightBefore = null;
+    }
+  });
+
+  const box = messagesBox();
+  if (box) fixDaySeparators(box);
+  scrollToBottom();
+  tickWindow();
+  showNotifyState();
+  connect();
+
+  // Hooks for the browser tests and for a page that wants to reconnect.
+  window.cenatInbox = { connect, disconnect, live };
+})();

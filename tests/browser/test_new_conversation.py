@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from playwright.async_api import Browser, ConsoleMessage, expect
 
-from tests.browser.conftest import LiveServers
+from tests.browser.simulated_servers import LiveServers
 
 TYPED_NUMBER = "(11) 98765-4321"
 REGISTERED_WA_ID = "551187654321"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from cenat_hub.config import Settings
-from tests.browser.conftest import free_port
+from tests.browser.inbox.conftest import free_port
 
 
 @dataclass

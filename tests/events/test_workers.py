@@ -10,7 +10,7 @@ import pytest
 from cenat_hub.app import build_state
 from cenat_hub.config import Settings
 from cenat_hub.integrations.whatsapp.signature import encode_body
-from tests.browser.conftest import empty_tables
+from tests.browser.inbox.conftest import empty_tables
 from tests.conftest import signed_headers
 from tests.events.processes import ServiceProcess, read_events, start_service
 from tests.factories import (

@@ -9,6 +9,7 @@ from cenat_hub.web.state import AppState
 from tests.conftest import post_webhook
 from tests.factories import (
     ADMIN_PASSWORD,
+    hidden_field,
     make_channel,
     make_user,
     text_message_payload,
@@ -23,8 +24,15 @@ async def page_login(
     email: str = "admin@teste.invalid",
     password: str = ADMIN_PASSWORD,
 ) -> None:
+    form = await client.get("/login")
     response = await client.post(
-        "/login", data={"email": email, "password": password, "next": "/conversas"}
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "next": "/conversas",
+            "login_csrf": hidden_field(form.text, "login_csrf"),
+        },
     )
     assert response.status_code == 303, response.text
 

@@ -14,6 +14,8 @@ from cenat_hub.channels.api import router as channels_router
 from cenat_hub.channels.service import upsert_configured_channel
 from cenat_hub.config import Settings, get_settings
 from cenat_hub.contacts.api import router as contacts_router
+from cenat_hub.crm.api import router as crm_router
+from cenat_hub.crm.pages import router as crm_pages_router
 from cenat_hub.db.migrate import upgrade_in_thread
 from cenat_hub.db.session import create_engine, create_session_factory, unit_of_work
 from cenat_hub.errors import install_error_handler
@@ -115,13 +117,17 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # The CRM router comes before the contacts router so that
+    # /api/contacts/export.csv is not taken for a contact's wa_id.
     for router in (
         webhook_router,
         auth_router,
         channels_router,
+        crm_router,
         contacts_router,
         messages_router,
         pages_router,
+        crm_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.db.types import utcnow
 from cenat_hub.db.upsert import insert_or_ignore
-from cenat_hub.models import Conversation
+from cenat_hub.models import Contact, Conversation
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 PREVIEW_CHARS = 200
@@ -75,13 +75,17 @@ PREVIEW_LABELS = {
 def record_message(
     conversation: Conversation,
     *,
+    contact: Contact,
     message_type: str,
     content: str | None,
     timestamp: datetime,
     direction: str,
     sender_wa_id: str | None = None,
 ) -> None:
-    """Move the conversation's last activity, window and unread count forward."""
+    """Move the conversation's last activity, window and unread count forward.
+
+    The contact's ``last_activity_at``, which orders the pipeline, moves with it.
+    """
     if message_type in _VISIBLE_TYPES_EXCLUDED:
         return
     if direction == "inbound":
@@ -102,3 +106,5 @@ def record_message(
         conversation.last_message_at = timestamp
         conversation.last_message_preview = message_preview(message_type, content)
         conversation.last_message_direction = direction
+    if timestamp > contact.last_activity_at:
+        contact.last_activity_at = timestamp

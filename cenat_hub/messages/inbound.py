@@ -72,6 +72,7 @@ async def ingest_inbound(
         return []
     record_message(
         conversation,
+        contact=contact,
         message_type=message.message_type,
         content=message.columns.get("content"),
         timestamp=message.timestamp,
@@ -123,6 +124,7 @@ async def ingest_echo(
         return []
     record_message(
         conversation,
+        contact=contact,
         message_type=message.message_type,
         content=message.columns.get("content"),
         timestamp=message.timestamp,

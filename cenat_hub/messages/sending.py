@@ -111,6 +111,7 @@ async def queue_text(
         raise
     record_message(
         conversation,
+        contact=contact,
         message_type="text",
         content=request.text,
         timestamp=message.timestamp,

@@ -17,6 +17,10 @@ class Contact(Base):
     """One lead, whatever numbers and business-scoped ids they write from."""
 
     __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_pipeline", "lead_status", "last_activity_at", "id"),
+        Index("ix_contacts_last_activity", "last_activity_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The phone wa_id WhatsApp gave this person; their business-scoped user id
@@ -39,6 +43,9 @@ class Contact(Base):
     channel_id: Mapped[int | None] = mapped_column(
         ForeignKey("channels.id", ondelete="SET NULL")
     )
+    # The newest message time either way, or the creation time before any
+    # message. The pipeline and the contact list sort on it through indexes.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
@@ -70,6 +77,9 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    # The name NFC-normalised and case-folded in Python, so "Pós" and "PÓS"
+    # collide on SQLite too, whose lower() folds ASCII letters only.
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
     color: Mapped[str] = mapped_column(String(20), default="blue")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

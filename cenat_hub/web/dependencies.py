@@ -11,7 +11,10 @@ from cenat_hub.errors import AuthenticationError, PermissionDeniedError
 from cenat_hub.models import User
 from cenat_hub.security.tokens import decode_access_token
 from cenat_hub.web.security import (
+    CSRF_HEADER,
+    SAFE_METHODS,
     SESSION_COOKIE,
+    is_valid_csrf,
 )
 from cenat_hub.web.state import AppState, app_state
 
@@ -47,6 +50,8 @@ async def current_user(
             "Not authenticated; log in and send the bearer token."
         )
     secret = app_state(request).settings.jwt_secret.get_secret_value()
+    if credentials is None:
+        _check_csrf(request, token, secret)
     claims = decode_access_token(token, secret)
     if claims is None:
         raise AuthenticationError("Token is invalid or expired; log in again.")
@@ -57,6 +62,21 @@ async def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def _check_csrf(request: Request, session_token: str, secret: str) -> None:
+    """Reject an unsafe request that relies on the session cookie without the token.
+
+    Browsers attach the cookie to requests other sites trigger; only pages of
+    this service know the token derived from it.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    if not is_valid_csrf(session_token, request.headers.get(CSRF_HEADER), secret):
+        raise PermissionDeniedError(
+            f"The {CSRF_HEADER} header is missing or invalid; reload the page "
+            "and try again."
+        )
 
 
 async def current_admin(user: CurrentUser) -> User:

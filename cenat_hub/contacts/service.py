@@ -1,7 +1,6 @@
 """Reads of contacts for the API: lists with filters, and one contact's detail."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -105,34 +104,11 @@ async def list_contacts(
         .offset(offset)
     )
     contacts = list((await session.execute(statement)).scalars())
-    contact_ids = [contact.id for contact in contacts]
-    tags = await tags_by_contact(session, contact_ids)
-    last_messages = await _last_message_times(session, contact_ids)
+    tags = await tags_by_contact(session, [contact.id for contact in contacts])
     return [
-        ContactOut(
-            **contact_fields(contact),
-            tags=tags.get(contact.id, []),
-            last_message_at=last_messages.get(contact.id),
-        )
+        ContactOut(**contact_fields(contact), tags=tags.get(contact.id, []))
         for contact in contacts
     ]
-
-
-async def _last_message_times(
-    session: AsyncSession, contact_ids: list[int]
-) -> dict[int, datetime]:
-    if not contact_ids:
-        return {}
-    statement = (
-        select(Conversation.contact_id, func.max(Conversation.last_message_at))
-        .where(Conversation.contact_id.in_(contact_ids))
-        .group_by(Conversation.contact_id)
-    )
-    return {
-        contact_id: last
-        for contact_id, last in (await session.execute(statement)).all()
-        if last is not None
-    }
 
 
 def _search_clause(search: str) -> ColumnElement[bool]:
@@ -167,6 +143,7 @@ def contact_fields(contact: Contact) -> dict[str, object]:
         "notes_updated_by_id": contact.notes_updated_by_id,
         "channel_id": contact.channel_id,
         "created_at": contact.created_at,
+        "last_message_at": contact.last_message_at,
         "last_activity_at": contact.last_activity_at,
     }
 
@@ -207,7 +184,6 @@ async def contact_detail(session: AsyncSession, wa_id: str) -> ContactDetail:
     return ContactDetail(
         **contact_fields(contact),
         tags=tags.get(contact.id, []),
-        last_message_at=latest.last_message_at if latest else None,
         last_message_preview=latest.last_message_preview if latest else None,
         unread_count=sum(conversation.unread_count for conversation in conversations),
         aliases=list(aliases),
@@ -231,9 +207,4 @@ async def contact_detail(session: AsyncSession, wa_id: str) -> ContactDetail:
 async def contact_summary(session: AsyncSession, contact: Contact) -> ContactOut:
     """Return one contact as the API lists it, with its tags."""
     tags = await tags_by_contact(session, [contact.id])
-    last_messages = await _last_message_times(session, [contact.id])
-    return ContactOut(
-        **contact_fields(contact),
-        tags=tags.get(contact.id, []),
-        last_message_at=last_messages.get(contact.id),
-    )
+    return ContactOut(**contact_fields(contact), tags=tags.get(contact.id, []))

@@ -84,7 +84,7 @@ def record_message(
 ) -> None:
     """Move the conversation's last activity, window and unread count forward.
 
-    The contact's ``last_activity_at``, which orders the pipeline, moves with it.
+    The contact's ``last_message_at``, which orders the pipeline, moves with it.
     """
     if message_type in _VISIBLE_TYPES_EXCLUDED:
         return
@@ -106,5 +106,5 @@ def record_message(
         conversation.last_message_at = timestamp
         conversation.last_message_preview = message_preview(message_type, content)
         conversation.last_message_direction = direction
-    if timestamp > contact.last_activity_at:
-        contact.last_activity_at = timestamp
+    if contact.last_message_at is None or timestamp > contact.last_message_at:
+        contact.last_message_at = timestamp

@@ -145,6 +145,9 @@ async def export_contacts(
         channel_id=channel_id, lead_status=status, tag_id=tag_id, search=search
     )
     await check_filter(session, contact_filter)
+    # The rows stream after this function returns; end the request's
+    # transaction now rather than hold it (and SQLite's lock) meanwhile.
+    await session.commit()
     filename = f"contatos-{utcnow():%Y%m%d-%H%M}.csv"
 
     async def body() -> AsyncIterator[str]:

@@ -369,9 +369,9 @@ async def export_chunks(
 ) -> AsyncIterator[str]:
     """Yield the export a batch of contacts at a time, starting with a BOM.
 
-    The BOM makes spreadsheet programs read the file as UTF-8. The export
-    opens its own session because the response streams after the request's
-    session is closed.
+    The BOM makes spreadsheet programs read the file as UTF-8. Each batch is
+    read in its own short session, so no transaction (and, on SQLite, no
+    write lock) stays open while a slow client downloads the file.
     """
     yield "\ufeff" + csv_lines([EXPORT_HEADER])
     async with session_factory() as session:
@@ -380,19 +380,20 @@ async def export_chunks(
             reason.id: reason.name
             for reason in await queries.lost_reasons(session, include_inactive=True)
         }
-        after_id = 0
-        while True:
+    after_id = 0
+    while True:
+        async with session_factory() as session:
             contacts = await queries.contacts_after(
                 session, contact_filter, after_id, EXPORT_BATCH_ROWS
             )
-            if not contacts:
-                return
             tags = await tags_by_contact(session, [contact.id for contact in contacts])
-            yield csv_lines(
-                _export_row(contact, tags.get(contact.id, []), channels, reasons)
-                for contact in contacts
-            )
-            after_id = contacts[-1].id
+        if not contacts:
+            return
+        yield csv_lines(
+            _export_row(contact, tags.get(contact.id, []), channels, reasons)
+            for contact in contacts
+        )
+        after_id = contacts[-1].id
 
 
 def _export_row(

@@ -21,6 +21,7 @@ from cenat_hub.crm.display import (
     Display,
     portuguese_error,
 )
+from cenat_hub.crm.importing import ContactRef
 from cenat_hub.crm.queries import PageCursor, channels_by_id
 from cenat_hub.crm.schemas import ImportReport, StatusUpdate
 from cenat_hub.errors import CenatHubError, InvalidInputError
@@ -256,7 +257,7 @@ async def pipeline_import(
 
 async def _import_upload(
     request: Request, session: Session, user: User
-) -> tuple[ImportReport, list[Contact]]:
+) -> tuple[ImportReport, list[ContactRef]]:
     upload = await csv_io.read_form_file(request)
     parsed = csv_io.parse_upload(await csv_io.read_upload(upload))
     return await importing.import_contacts(session, user, parsed)

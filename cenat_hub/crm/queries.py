@@ -63,8 +63,8 @@ async def pipeline_page(
     """Return one status column's contacts after ``cursor``, newest activity first.
 
     The filter must name a lead status, so the scan walks the
-    ``ix_contacts_pipeline`` index (lead_status, last_activity_at, id) and
-    stops after ``limit`` rows.
+    ``ix_contacts_pipeline`` expression index (lead_status, last activity,
+    id) and stops after ``limit`` rows.
     """
     assert contact_filter.lead_status is not None
     statement = apply_filter(select(Contact), contact_filter)

@@ -141,7 +141,6 @@ async def _record_event(
             created_at=utcnow(),
         )
     )
-    await session.flush()
 
 
 # Status and lost reasons.
@@ -483,7 +482,7 @@ async def attach_tag(
     except IntegrityError:
         # Another agent added the same tag at the same moment.
         return False
-    await _record_event(session, contact, user, EVENT_TAG_ADDED, None, _tag_value(tag))
+    await _record_event(session, contact, user, EVENT_TAG_ADDED, None, tag_value(tag))
     return True
 
 
@@ -497,13 +496,11 @@ async def remove_tag(
     if link is None:
         return contact, False
     await session.delete(link)
-    await _record_event(
-        session, contact, user, EVENT_TAG_REMOVED, _tag_value(tag), None
-    )
+    await _record_event(session, contact, user, EVENT_TAG_REMOVED, tag_value(tag), None)
     return contact, True
 
 
-def _tag_value(tag: Tag) -> dict[str, Any]:
+def tag_value(tag: Tag) -> dict[str, Any]:
     return {"tag_id": tag.id, "name": tag.name, "color": tag.color}
 
 

@@ -1,6 +1,15 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cenat_hub.db.base import Base
@@ -17,10 +26,6 @@ class Contact(Base):
     """One lead, whatever numbers and business-scoped ids they write from."""
 
     __tablename__ = "contacts"
-    __table_args__ = (
-        Index("ix_contacts_pipeline", "lead_status", "last_activity_at", "id"),
-        Index("ix_contacts_last_activity", "last_activity_at", "id"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The phone wa_id WhatsApp gave this person; their business-scoped user id
@@ -43,13 +48,33 @@ class Contact(Base):
     channel_id: Mapped[int | None] = mapped_column(
         ForeignKey("channels.id", ondelete="SET NULL")
     )
-    # The newest message time either way, or the creation time before any
-    # message. The pipeline and the contact list sort on it through indexes.
-    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The newest message time on any of the contact's conversations, either way.
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
+
+    @hybrid_property
+    def last_activity_at(self) -> datetime:
+        """The newest message time, or the creation time before any message."""
+        return self.last_message_at or self.created_at
+
+    @last_activity_at.inplace.expression
+    @classmethod
+    def _last_activity_at_expression(cls) -> ColumnElement[datetime]:
+        return func.coalesce(cls.last_message_at, cls.created_at, type_=UTCDateTime)
+
+
+# The pipeline and the contact list sort on last activity; these expression
+# indexes let both databases read a page in order without sorting every row.
+Index(
+    "ix_contacts_pipeline",
+    Contact.lead_status,
+    Contact.last_activity_at,
+    Contact.id,
+)
+Index("ix_contacts_last_activity", Contact.last_activity_at, Contact.id)
 
 
 class ContactIdentity(Base):

@@ -25,7 +25,9 @@ async def test_status_change_is_recorded_and_published(
     assert response.status_code == 200, response.text
     assert response.json()["lead_status"] == "contato"
     assert response.json()["status_changed_at"] is not None
-    assert contact_events(queue) == [{"contact_id": contact.id, "wa_id": "5511900000001"}]
+    assert contact_events(queue) == [
+        {"contact_id": contact.id, "wa_id": "5511900000001"}
+    ]
     history = (
         await client.get("/api/contacts/5511900000001/history", headers=headers)
     ).json()
@@ -68,7 +70,9 @@ async def test_status_invalid_value_is_400(
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_status"
     assert "'ganho'" in response.json()["detail"]
-    assert "novo, contato, qualificado, matriculado, perdido" in response.json()["detail"]
+    assert (
+        "novo, contato, qualificado, matriculado, perdido" in response.json()["detail"]
+    )
 
 
 async def test_status_unknown_contact_is_404(

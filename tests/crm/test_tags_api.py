@@ -13,7 +13,9 @@ async def test_create_tag_with_palette_or_hex_color(
         "/api/tags", json={"name": "VIP", "color": "red"}, headers=headers
     )
     custom = await client.post(
-        "/api/tags", json={"name": "  Pós   noturna ", "color": "#1A7F5A"}, headers=headers
+        "/api/tags",
+        json={"name": "  Pós   noturna ", "color": "#1A7F5A"},
+        headers=headers,
     )
 
     assert palette.status_code == 201, palette.text
@@ -67,7 +69,9 @@ async def test_create_tag_invalid_name_is_400(
     assert "51" in too_long.json()["detail"]
 
 
-async def test_tag_and_untag_contact(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_tag_and_untag_contact(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     headers = await admin_headers(client, state)
     contact = await make_contact(state)
     tag = (
@@ -104,7 +108,11 @@ async def test_tag_and_untag_contact(client: httpx.AsyncClient, state: AppState)
         await client.get("/api/contacts/5511900000001/history", headers=headers)
     ).json()
     assert [event["kind"] for event in history] == ["tag_removed", "tag_added"]
-    assert history[1]["new_value"] == {"tag_id": tag["id"], "name": "VIP", "color": "red"}
+    assert history[1]["new_value"] == {
+        "tag_id": tag["id"],
+        "name": "VIP",
+        "color": "red",
+    }
 
 
 async def test_tag_unknown_tag_or_contact_is_404(

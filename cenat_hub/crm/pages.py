@@ -192,7 +192,7 @@ async def pipeline_move_card(
     lost_reason_id: Annotated[str, Form(max_length=10)] = "",
     lost_reason_text: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Move a card to another column; answer with the card as it is now."""
+    """Move a card to another column; return the card as it is now."""
     update = StatusUpdate(
         lead_status=lead_status,
         lost_reason_id=_optional_id(lost_reason_id),
@@ -297,7 +297,7 @@ async def _panel_after_change(
     wa_id: str,
     change: Awaitable[tuple[Contact, bool]],
 ) -> Response:
-    """Run a change, commit, publish, and answer with the re-rendered panel."""
+    """Run a change, commit, publish, and return the re-rendered panel."""
     outcome, exc = await _attempt(session, change)
     panel = await views.lead_panel(session, wa_id)
     await session.commit()
@@ -346,7 +346,7 @@ async def panel_notes(
     user: PageUser,
     notes: Annotated[str, Form(max_length=service.MAX_NOTES_CHARS * 2)] = "",
 ) -> Response:
-    """Save notes as the agent types; answer with the "saved by" line only."""
+    """Save notes as the agent types; return only the "saved by" line."""
     outcome, exc = await _attempt(
         session, service.update_notes(session, user, wa_id, notes)
     )

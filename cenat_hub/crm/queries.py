@@ -111,8 +111,8 @@ async def first_referral(
 ) -> dict[str, Any] | None:
     """Return the ad referral of the lead's first inbound message that has one.
 
-    The JSON column holds the JSON value ``null`` (not SQL NULL) for messages
-    without a referral, so both are excluded.
+    Messages without a referral store the JSON value ``null`` (not SQL NULL),
+    so both are excluded.
     """
     statement = (
         select(Message.referral)

@@ -50,7 +50,7 @@ async def test_notes_at_limit_saved_and_over_limit_rejected(
     assert "10,000" in over_limit.json()["detail"]
 
 
-async def test_notes_edits_in_a_row_make_one_history_entry(
+async def test_notes_quick_edits_merge_history(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     headers = await admin_headers(client, state)

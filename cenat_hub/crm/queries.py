@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, cast, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.contacts.service import ContactFilter, apply_filter
+from cenat_hub.db.types import UTCDateTime
 from cenat_hub.models import (
     Channel,
     Contact,
@@ -69,13 +70,14 @@ async def pipeline_page(
     assert contact_filter.lead_status is not None
     statement = apply_filter(select(Contact), contact_filter)
     if cursor is not None:
+        # A row-value comparison, unlike the equivalent OR of two conditions,
+        # becomes an index condition on PostgreSQL, so a deep page starts
+        # where the cursor points instead of filtering the rows before it.
         statement = statement.where(
-            or_(
-                Contact.last_activity_at < cursor.last_activity_at,
-                and_(
-                    Contact.last_activity_at == cursor.last_activity_at,
-                    Contact.id < cursor.contact_id,
-                ),
+            tuple_(Contact.last_activity_at, Contact.id)
+            < tuple_(
+                literal(cursor.last_activity_at, UTCDateTime()),
+                literal(cursor.contact_id),
             )
         )
     statement = statement.order_by(

@@ -60,8 +60,13 @@ async def test_board_shows_columns_counts_and_cards(
 async def test_board_pages_each_column(
     page_client: httpx.AsyncClient, state: AppState
 ) -> None:
-    for index in range(53):
-        await make_contact(state, wa_id=f"55119000{index:05d}", name=f"Lead {index}")
+    # One import gives every contact the same creation time, so the pages
+    # must split on the id.
+    rows = "".join(f"Lead {index},11 9{index:04d}-3333\n" for index in range(53))
+    await page_client.post(
+        "/api/contacts/import",
+        files={"file": ("leads.csv", f"name,phone\n{rows}".encode(), "text/csv")},
+    )
 
     board = await page_client.get("/funil", headers={"HX-Request": "true"})
     cursor = re.search(r"/funil/colunas/novo\?cursor=([0-9_]+)", board.text)
@@ -281,3 +286,19 @@ async def test_pages_redirect_to_login(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/funil"
+
+
+async def test_column_page_rejects_bad_cursor_or_status(
+    page_client: httpx.AsyncClient,
+) -> None:
+    bad_cursor = await page_client.get(
+        "/funil/colunas/novo", params={"cursor": "abc"}, headers={"HX-Request": "true"}
+    )
+    bad_status = await page_client.get(
+        "/funil/colunas/ganho", params={"cursor": "1_1"}, headers={"HX-Request": "true"}
+    )
+
+    assert bad_cursor.status_code == 400
+    assert "'abc'" in bad_cursor.json()["detail"]
+    assert bad_status.status_code == 400
+    assert "'ganho'" in bad_status.json()["detail"]

@@ -122,10 +122,8 @@ def portuguese_error(exc: CenatHubError) -> str:
     if isinstance(exc, service.InvalidTagError):
         return f"O nome da tag deve ter de 1 a {service.MAX_TAG_NAME_CHARS} caracteres."
     if isinstance(exc, service.NotesTooLongError):
-        return (
-            f"As notas passam de {service.MAX_NOTES_CHARS:,} caracteres e não foram "
-            "salvas. Encurte o texto.".replace(",", ".")
-        )
+        limit = f"{service.MAX_NOTES_CHARS:,}".replace(",", ".")
+        return f"As notas passam de {limit} caracteres e não foram salvas. Encurte o texto."
     if isinstance(exc, service.InvalidStatusError):
         return "Status inválido."
     if isinstance(exc, NotFoundError):

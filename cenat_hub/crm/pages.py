@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
+import structlog
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -31,6 +32,7 @@ from cenat_hub.web.dependencies import Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates
 
+log = structlog.get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 
 OptionalText = Annotated[str, Query(max_length=100)]
@@ -100,6 +102,7 @@ async def _attempt(
         async with session.begin_nested():
             return await change, None
     except CenatHubError as exc:
+        log.info("crm.change_rejected", error_code=exc.code, status=exc.status_code)
         return None, exc
 
 

@@ -345,7 +345,7 @@ EXPORT_HEADER = (
 
 
 def safe_cell(value: object) -> str:
-    """Return a cell as text that spreadsheets show as text, never as a formula."""
+    """Return a cell as text, quoted when a spreadsheet would run it as a formula."""
     text = "" if value is None else str(value)
     if text.startswith(_FORMULA_PREFIXES):
         return "'" + text

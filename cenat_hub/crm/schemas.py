@@ -30,15 +30,19 @@ class LostReasonOut(BaseModel):
     position: int
 
 
+# Lost reasons are listed by position, then name.
+MAX_POSITION = 10_000
+
+
 class LostReasonCreate(BaseModel):
     name: str
-    position: int | None = None
+    position: int | None = Field(default=None, ge=0, le=MAX_POSITION)
 
 
 class LostReasonUpdate(BaseModel):
     name: str | None = None
     is_active: bool | None = None
-    position: int | None = None
+    position: int | None = Field(default=None, ge=0, le=MAX_POSITION)
 
 
 class LeadEventOut(BaseModel):

@@ -1,4 +1,4 @@
-"""What the pipeline board and the CRM panel show, gathered from the database."""
+"""Data the pipeline board and the CRM panel show, gathered from the database."""
 
 from dataclasses import dataclass, replace
 from datetime import datetime

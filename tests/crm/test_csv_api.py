@@ -337,3 +337,20 @@ async def test_csv_routes_need_login(client: httpx.AsyncClient) -> None:
     assert (
         await client.post("/api/contacts/import", files=_upload("name,phone\n"))
     ).status_code == 401
+
+
+async def test_large_import_publishes_one_summary_event(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    headers = await admin_headers(client, state)
+    text = "name,phone\n" + "".join(
+        f"Lead {index},11 9{index:04d}-4444\n" for index in range(101)
+    )
+    queue = state.events.subscribe()
+
+    await client.post("/api/contacts/import", files=_upload(text), headers=headers)
+
+    events = [queue.get_nowait() for _ in range(queue.qsize())]
+    assert [(event.kind, event.data) for event in events] == [
+        ("contacts.imported", {"count": 101})
+    ]

@@ -1,5 +1,6 @@
 import json
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -302,3 +303,16 @@ async def test_column_page_rejects_bad_cursor_or_status(
     assert "'abc'" in bad_cursor.json()["detail"]
     assert bad_status.status_code == 400
     assert "'ganho'" in bad_status.json()["detail"]
+
+
+async def test_card_shows_open_window(
+    page_client: httpx.AsyncClient, state: AppState
+) -> None:
+    await make_channel(state)
+    one_hour_ago = int(time.time()) - 3600
+    await receive_text(page_client, state, wamid="wamid.W1", timestamp=one_hour_ago)
+
+    response = await page_client.get("/funil", headers={"HX-Request": "true"})
+
+    assert "Janela aberta · fecha em 22 h" in response.text
+    assert "há 1 h" in response.text

@@ -146,14 +146,16 @@ def parse_upload(text: str) -> ParsedUpload:
     not: the first non-empty name wins, a later status replaces an earlier
     one, and the tags are combined.
     """
-    lines = text.splitlines(keepends=True)
-    if not lines or not lines[0].strip():
+    header_line = text.split("\n", 1)[0]
+    if not header_line.strip():
         raise InvalidCsvError(
             "The file is empty; the first line must be a header such as "
             "name,phone,status,tags."
         )
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.reader(lines, delimiter=delimiter)
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    # newline="" hands line ends to the csv module, which reads line breaks
+    # inside quoted fields as part of the field.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     columns = _read_header(next(reader))
 
     by_key: dict[str, ImportRow] = {}

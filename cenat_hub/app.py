@@ -19,6 +19,8 @@ from cenat_hub.channels.views import router as channels_pages_router
 from cenat_hub.config import Settings, get_settings
 from cenat_hub.contacts.api import router as contacts_router
 from cenat_hub.conversations.api import router as conversations_router
+from cenat_hub.crm.api import router as crm_router
+from cenat_hub.crm.pages import router as crm_pages_router
 from cenat_hub.dashboard.api import router as dashboard_router
 from cenat_hub.dashboard.views import router as dashboard_pages_router
 from cenat_hub.db.migrate import upgrade_in_thread
@@ -145,12 +147,15 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # The CRM router comes before the contacts router so that
+    # /api/contacts/export.csv is not taken for a contact's wa_id.
     for router in (
         webhook_router,
         auth_router,
         audit_router,
         channels_router,
         user_channels_router,
+        crm_router,
         contacts_router,
         conversations_router,
         dashboard_router,
@@ -164,6 +169,7 @@ def create_app(
         dashboard_pages_router,
         auth_pages_router,
         templates_pages_router,
+        crm_pages_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

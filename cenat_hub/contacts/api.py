@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from cenat_hub.channels.access import ensure_channel_visible, visible_channel_ids
 from cenat_hub.contacts import service
 from cenat_hub.contacts.schemas import ContactDetail, ContactOut
+from cenat_hub.contacts.service import ContactFilter
 from cenat_hub.web.dependencies import CurrentUser, OptionalIdQuery, Session
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"])
@@ -21,18 +22,23 @@ async def list_contacts(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ContactOut]:
+    """List contacts the user may see, most recent activity first.
+
+    ``status``, ``tag_id`` and ``channel_id`` narrow the list (a channel means
+    a conversation on that number); ``search`` matches names and number digits.
+    """
     visible = await visible_channel_ids(session, user)
     if channel_id is not None:
         ensure_channel_visible(visible, channel_id)
-    return await service.list_contacts(
-        session,
-        visible=visible,
+    contact_filter = ContactFilter(
         channel_id=channel_id,
         lead_status=status,
         tag_id=tag_id,
         search=search,
-        limit=limit,
-        offset=offset,
+        visible=frozenset(visible) if visible is not None else None,
+    )
+    return await service.list_contacts(
+        session, contact_filter, limit=limit, offset=offset
     )
 
 

@@ -27,9 +27,15 @@ class ContactOut(BaseModel):
     name: str | None
     user_id: str | None
     lead_status: str
+    lost_reason_id: int | None = None
+    lost_reason_text: str | None = None
+    status_changed_at: datetime | None = None
     notes: str | None
+    notes_updated_at: datetime | None = None
+    notes_updated_by_id: int | None = None
     channel_id: int | None
     created_at: datetime
+    last_activity_at: datetime | None = None
     tags: list[TagOut] = []
     last_message_at: datetime | None = None
     last_message_preview: str | None = None

@@ -1,13 +1,12 @@
 """Reads of contacts for the API: lists with filters, and one contact's detail."""
 
-from sqlalchemy import Select, func, or_, select
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cenat_hub.channels.access import (
-    channel_clause,
-    contact_clause,
-    ensure_contact_visible,
-)
+from cenat_hub.channels.access import contact_clause, ensure_contact_visible
 from cenat_hub.contacts.identity import find_contact_by_any_id
 from cenat_hub.contacts.phone import digits_only
 from cenat_hub.contacts.schemas import (
@@ -19,116 +18,105 @@ from cenat_hub.contacts.schemas import (
 from cenat_hub.conversations.service import is_window_open, window_closes_at
 from cenat_hub.errors import InvalidInputError, NotFoundError
 from cenat_hub.messages.queries import conversations_of_contact
-from cenat_hub.models import Contact, ContactIdentity, ContactTag, Conversation, Tag
+from cenat_hub.models import (
+    Channel,
+    Contact,
+    ContactIdentity,
+    ContactTag,
+    Conversation,
+    Tag,
+)
 from cenat_hub.models.contact import LEAD_STATUSES
 
 MAX_SEARCH_CHARS = 100
+
+SelectedRow = TypeVar("SelectedRow", bound=tuple[Any, ...])
 
 
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def list_contacts(
-    session: AsyncSession,
-    *,
-    visible: set[int] | None = None,
-    channel_id: int | None,
-    lead_status: str | None,
-    tag_id: int | None,
-    search: str | None,
-    limit: int,
-    offset: int,
-) -> list[ContactOut]:
-    """List contacts, most recent activity first, with their tags.
+@dataclass(frozen=True)
+class ContactFilter:
+    """Filters shared by the contact list, the pipeline and the CSV export."""
 
-    ``visible`` limits the list, and each contact's last activity, to those
-    channels (see ``cenat_hub.channels.access``).
-    """
-    if lead_status is not None and lead_status not in LEAD_STATUSES:
+    channel_id: int | None = None
+    lead_status: str | None = None
+    tag_id: int | None = None
+    search: str | None = None
+    # Channels the user may see; None means every channel.
+    visible: frozenset[int] | None = None
+
+
+async def check_filter(session: AsyncSession, contact_filter: ContactFilter) -> None:
+    """Raise a 4xx error naming a filter value that matches nothing by definition."""
+    status = contact_filter.lead_status
+    if status is not None and status not in LEAD_STATUSES:
         raise InvalidInputError(
-            f"Lead status {lead_status!r} is invalid; use one of {', '.join(LEAD_STATUSES)}."
+            f"Lead status {status!r} is invalid; use one of {', '.join(LEAD_STATUSES)}."
         )
-    last_activity = (
-        select(
-            Conversation.contact_id,
-            func.max(Conversation.last_message_at).label("last_message_at"),
+    tag_id = contact_filter.tag_id
+    if tag_id is not None and await session.get(Tag, tag_id) is None:
+        raise NotFoundError(f"Tag {tag_id} not found; list tags at /api/tags.")
+    channel_id = contact_filter.channel_id
+    if channel_id is not None and await session.get(Channel, channel_id) is None:
+        raise NotFoundError(
+            f"Channel {channel_id} not found; list channels at /api/channels."
         )
-        .where(channel_clause(Conversation.channel_id, visible))
-        .group_by(Conversation.contact_id)
-        .subquery()
-    )
-    statement: Select[tuple[Contact, object]] = select(
-        Contact, last_activity.c.last_message_at
-    ).outerjoin(last_activity, last_activity.c.contact_id == Contact.id)
-    statement = statement.where(contact_clause(visible))
-    if channel_id is not None:
+
+
+def apply_filter(
+    statement: Select[SelectedRow], contact_filter: ContactFilter
+) -> Select[SelectedRow]:
+    """Add the WHERE clauses of a filter to a statement that selects contacts."""
+    if contact_filter.visible is not None:
+        statement = statement.where(contact_clause(set(contact_filter.visible)))
+    if contact_filter.channel_id is not None:
         statement = statement.where(
             Contact.id.in_(
                 select(Conversation.contact_id).where(
-                    Conversation.channel_id == channel_id
+                    Conversation.channel_id == contact_filter.channel_id
                 )
             )
         )
-    if lead_status is not None:
-        statement = statement.where(Contact.lead_status == lead_status)
-    if tag_id is not None:
+    if contact_filter.lead_status is not None:
+        statement = statement.where(Contact.lead_status == contact_filter.lead_status)
+    if contact_filter.tag_id is not None:
         statement = statement.where(
             Contact.id.in_(
-                select(ContactTag.contact_id).where(ContactTag.tag_id == tag_id)
+                select(ContactTag.contact_id).where(
+                    ContactTag.tag_id == contact_filter.tag_id
+                )
             )
         )
-    if search:
-        statement = statement.where(_search_clause(search[:MAX_SEARCH_CHARS]))
-    statement = (
-        statement.order_by(
-            last_activity.c.last_message_at.desc().nulls_last(), Contact.id.desc()
+    if contact_filter.search:
+        statement = statement.where(
+            _search_clause(contact_filter.search[:MAX_SEARCH_CHARS])
         )
+    return statement
+
+
+async def list_contacts(
+    session: AsyncSession, contact_filter: ContactFilter, *, limit: int, offset: int
+) -> list[ContactOut]:
+    """List contacts, most recent activity first, with their tags."""
+    await check_filter(session, contact_filter)
+    statement = apply_filter(select(Contact), contact_filter)
+    statement = (
+        statement.order_by(Contact.last_activity_at.desc(), Contact.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    rows = (await session.execute(statement)).all()
-    contact_ids = [contact.id for contact, _ in rows]
-    tags = await _tags_by_contact(session, contact_ids)
-    latest = await _latest_conversations(session, contact_ids)
+    contacts = list((await session.execute(statement)).scalars())
+    tags = await tags_by_contact(session, [contact.id for contact in contacts])
     return [
-        ContactOut(
-            **_contact_fields(contact),
-            tags=tags.get(contact.id, []),
-            last_message_at=last_message_at,
-            last_message_preview=_preview_of(latest.get(contact.id)),
-            unread_count=_unread_of(latest.get(contact.id)),
-        )
-        for contact, last_message_at in rows
+        ContactOut(**contact_fields(contact), tags=tags.get(contact.id, []))
+        for contact in contacts
     ]
 
 
-async def _latest_conversations(
-    session: AsyncSession, contact_ids: list[int]
-) -> dict[int, list[Conversation]]:
-    """Return each contact's conversations, most recent first (one page of contacts)."""
-    if not contact_ids:
-        return {}
-    statement = (
-        select(Conversation)
-        .where(Conversation.contact_id.in_(contact_ids))
-        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id)
-    )
-    result: dict[int, list[Conversation]] = {}
-    for conversation in (await session.execute(statement)).scalars():
-        result.setdefault(conversation.contact_id, []).append(conversation)
-    return result
-
-
-def _preview_of(conversations: list[Conversation] | None) -> str | None:
-    return conversations[0].last_message_preview if conversations else None
-
-
-def _unread_of(conversations: list[Conversation] | None) -> int:
-    return sum(c.unread_count for c in conversations) if conversations else 0
-
-
-def _search_clause(search: str) -> object:
+def _search_clause(search: str) -> ColumnElement[bool]:
     pattern = f"%{_escape_like(search.lower())}%"
     clauses = [func.lower(Contact.name).like(pattern, escape="\\")]
     digits = digits_only(search)
@@ -145,20 +133,27 @@ def _search_clause(search: str) -> object:
     return or_(*clauses)
 
 
-def _contact_fields(contact: Contact) -> dict[str, object]:
+def contact_fields(contact: Contact) -> dict[str, object]:
     return {
         "id": contact.id,
         "wa_id": contact.wa_id,
         "name": contact.name,
         "user_id": contact.user_id,
         "lead_status": contact.lead_status,
+        "lost_reason_id": contact.lost_reason_id,
+        "lost_reason_text": contact.lost_reason_text,
+        "status_changed_at": contact.status_changed_at,
         "notes": contact.notes,
+        "notes_updated_at": contact.notes_updated_at,
+        "notes_updated_by_id": contact.notes_updated_by_id,
         "channel_id": contact.channel_id,
         "created_at": contact.created_at,
+        "last_message_at": contact.last_message_at,
+        "last_activity_at": contact.last_activity_at,
     }
 
 
-async def _tags_by_contact(
+async def tags_by_contact(
     session: AsyncSession, contact_ids: list[int]
 ) -> dict[int, list[TagOut]]:
     if not contact_ids:
@@ -193,12 +188,11 @@ async def contact_detail(
         )
     ).scalars()
     conversations = await conversations_of_contact(session, contact.id, visible)
-    tags = await _tags_by_contact(session, [contact.id])
+    tags = await tags_by_contact(session, [contact.id])
     latest = conversations[0] if conversations else None
     return ContactDetail(
-        **_contact_fields(contact),
+        **contact_fields(contact),
         tags=tags.get(contact.id, []),
-        last_message_at=latest.last_message_at if latest else None,
         last_message_preview=latest.last_message_preview if latest else None,
         unread_count=sum(conversation.unread_count for conversation in conversations),
         aliases=list(aliases),
@@ -217,3 +211,9 @@ async def contact_detail(
             for conversation in conversations
         ],
     )
+
+
+async def contact_summary(session: AsyncSession, contact: Contact) -> ContactOut:
+    """Return one contact as the API lists it, with its tags."""
+    tags = await tags_by_contact(session, [contact.id])
+    return ContactOut(**contact_fields(contact), tags=tags.get(contact.id, []))

@@ -15,7 +15,7 @@ from cenat_hub.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from cenat_hub.models import Conversation, User
+from cenat_hub.models import Contact, Conversation, User
 
 log = structlog.get_logger(__name__)
 
@@ -189,13 +189,17 @@ PREVIEW_LABELS = {
 def record_message(
     conversation: Conversation,
     *,
+    contact: Contact,
     message_type: str,
     content: str | None,
     timestamp: datetime,
     direction: str,
     sender_wa_id: str | None = None,
 ) -> None:
-    """Move the conversation's last activity, window and unread count forward."""
+    """Move the conversation's last activity, window and unread count forward.
+
+    The contact's ``last_message_at``, which orders the pipeline, moves with it.
+    """
     if message_type in _VISIBLE_TYPES_EXCLUDED:
         return
     if direction == "inbound":
@@ -216,3 +220,5 @@ def record_message(
         conversation.last_message_at = timestamp
         conversation.last_message_preview = message_preview(message_type, content)
         conversation.last_message_direction = direction
+    if contact.last_message_at is None or timestamp > contact.last_message_at:
+        contact.last_message_at = timestamp

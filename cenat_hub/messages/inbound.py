@@ -73,6 +73,7 @@ async def ingest_inbound(
         return []
     record_message(
         conversation,
+        contact=contact,
         message_type=message.message_type,
         content=message.columns.get("content"),
         timestamp=message.timestamp,
@@ -124,6 +125,7 @@ async def ingest_echo(
         return []
     record_message(
         conversation,
+        contact=contact,
         message_type=message.message_type,
         content=message.columns.get("content"),
         timestamp=message.timestamp,

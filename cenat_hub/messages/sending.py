@@ -166,6 +166,7 @@ async def store_pending(
         raise
     record_message(
         conversation,
+        contact=await session.get(Contact, message.contact_id),
         message_type=message.message_type,
         content=message.content,
         timestamp=message.timestamp,

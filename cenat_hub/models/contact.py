@@ -1,6 +1,16 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cenat_hub.db.base import Base
@@ -42,10 +52,33 @@ class Contact(Base):
     channel_id: Mapped[int | None] = mapped_column(
         ForeignKey("channels.id", ondelete="SET NULL")
     )
+    # The newest message time on any of the contact's conversations, either way.
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
+
+    @hybrid_property
+    def last_activity_at(self) -> datetime:
+        """The newest message time, or the creation time before any message."""
+        return self.last_message_at or self.created_at
+
+    @last_activity_at.inplace.expression
+    @classmethod
+    def _last_activity_at_expression(cls) -> ColumnElement[datetime]:
+        return func.coalesce(cls.last_message_at, cls.created_at, type_=UTCDateTime)
+
+
+# The pipeline and the contact list sort on last activity; these expression
+# indexes let both databases read a page in order without sorting every row.
+Index(
+    "ix_contacts_pipeline",
+    Contact.lead_status,
+    Contact.last_activity_at,
+    Contact.id,
+)
+Index("ix_contacts_last_activity", Contact.last_activity_at, Contact.id)
 
 
 @event.listens_for(Contact.name, "set")
@@ -83,6 +116,9 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    # The name NFC-normalised and case-folded in Python, so "Pós" and "PÓS"
+    # collide on SQLite too, whose lower() folds ASCII letters only.
+    name_key: Mapped[str] = mapped_column(String(100), unique=True)
     color: Mapped[str] = mapped_column(String(20), default="blue")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,0 +1,1 @@
+"""The lead CRM: pipeline status, tags, notes, lost reasons, history and CSV."""

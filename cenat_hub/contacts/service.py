@@ -109,11 +109,43 @@ async def list_contacts(
         .offset(offset)
     )
     contacts = list((await session.execute(statement)).scalars())
-    tags = await tags_by_contact(session, [contact.id for contact in contacts])
+    contact_ids = [contact.id for contact in contacts]
+    tags = await tags_by_contact(session, contact_ids)
+    latest = await _latest_conversations(session, contact_ids)
     return [
-        ContactOut(**contact_fields(contact), tags=tags.get(contact.id, []))
+        ContactOut(
+            **contact_fields(contact),
+            tags=tags.get(contact.id, []),
+            last_message_preview=_preview_of(latest.get(contact.id)),
+            unread_count=_unread_of(latest.get(contact.id)),
+        )
         for contact in contacts
     ]
+
+
+async def _latest_conversations(
+    session: AsyncSession, contact_ids: list[int]
+) -> dict[int, list[Conversation]]:
+    """Return each contact's conversations, most recent first (one page of contacts)."""
+    if not contact_ids:
+        return {}
+    statement = (
+        select(Conversation)
+        .where(Conversation.contact_id.in_(contact_ids))
+        .order_by(Conversation.last_message_at.desc().nulls_last(), Conversation.id)
+    )
+    result: dict[int, list[Conversation]] = {}
+    for conversation in (await session.execute(statement)).scalars():
+        result.setdefault(conversation.contact_id, []).append(conversation)
+    return result
+
+
+def _preview_of(conversations: list[Conversation] | None) -> str | None:
+    return conversations[0].last_message_preview if conversations else None
+
+
+def _unread_of(conversations: list[Conversation] | None) -> int:
+    return sum(c.unread_count for c in conversations) if conversations else 0
 
 
 def _search_clause(search: str) -> ColumnElement[bool]:

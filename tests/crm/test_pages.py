@@ -6,11 +6,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cenat_hub.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_token_for
+from cenat_hub.web.security import CSRF_HEADER
 from cenat_hub.web.state import AppState
 from tests.conftest import post_webhook
 from tests.crm.helpers import make_contact, make_lost_reason, receive_text
-from tests.factories import ADMIN_PASSWORD, CHANNEL_2, make_channel, make_user
+from tests.factories import (
+    ADMIN_PASSWORD,
+    CHANNEL_2,
+    make_channel,
+    make_user,
+    page_login,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
 
@@ -19,12 +25,9 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "webhooks"
 async def page_client(client: httpx.AsyncClient, state: AppState) -> httpx.AsyncClient:
     """A client logged in through the login page, sending the CSRF header."""
     await make_user(state)
-    response = await client.post(
-        "/login", data={"email": "admin@teste.invalid", "password": ADMIN_PASSWORD}
+    client.headers[CSRF_HEADER] = await page_login(
+        client, state, "admin@teste.invalid", ADMIN_PASSWORD
     )
-    assert response.status_code == 303
-    secret = state.settings.jwt_secret.get_secret_value()
-    client.headers[CSRF_HEADER] = csrf_token_for(client.cookies[SESSION_COOKIE], secret)
     return client
 
 

@@ -3,13 +3,18 @@ import httpx
 from cenat_hub.web.security import CSRF_HEADER, SESSION_COOKIE, csrf_token_for
 from cenat_hub.web.state import AppState
 from tests.crm.helpers import make_contact
-from tests.factories import ADMIN_PASSWORD, make_user
+from tests.factories import ADMIN_PASSWORD, hidden_field, make_user
 
 
 async def _log_in_with_cookie(client: httpx.AsyncClient) -> str:
+    form = await client.get("/login")
     response = await client.post(
         "/login",
-        data={"email": "admin@teste.invalid", "password": ADMIN_PASSWORD},
+        data={
+            "email": "admin@teste.invalid",
+            "password": ADMIN_PASSWORD,
+            "login_csrf": hidden_field(form.text, "login_csrf"),
+        },
     )
     assert response.status_code == 303
     return client.cookies[SESSION_COOKIE]

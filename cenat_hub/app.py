@@ -20,6 +20,9 @@ from cenat_hub.errors import install_error_handler
 from cenat_hub.events.hub import EventHub
 from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.logging import configure_logging
+from cenat_hub.media.api import router as media_router
+from cenat_hub.media.downloader import MediaDownloader
+from cenat_hub.media.storage import MediaStorage
 from cenat_hub.messages.api import router as messages_router
 from cenat_hub.security.crypto import TokenCipher
 from cenat_hub.web.pages import router as pages_router
@@ -50,20 +53,27 @@ def build_state(
     engine = create_engine(settings.resolved_database_url)
     session_factory = create_session_factory(engine)
     events = EventHub()
+    graph = GraphClient(
+        settings.graph_api_url,
+        http_client=graph_http,
+        timeout_seconds=settings.graph_api_timeout_seconds,
+        retry_delays=settings.graph_retry_delays_seconds,
+    )
+    cipher = TokenCipher(settings.encryption_key.get_secret_value())
+    media_storage = MediaStorage(settings.media_dir)
     return AppState(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         events=events,
-        graph=GraphClient(
-            settings.graph_api_url,
-            http_client=graph_http,
-            timeout_seconds=settings.graph_api_timeout_seconds,
-            retry_delays=settings.graph_retry_delays_seconds,
-        ),
-        cipher=TokenCipher(settings.encryption_key.get_secret_value()),
+        graph=graph,
+        cipher=cipher,
         webhook_worker=WebhookWorker(
             session_factory, events.publish, settings.background_sweep_seconds
+        ),
+        media_storage=media_storage,
+        media_downloader=MediaDownloader(
+            session_factory, graph, cipher, media_storage, events, settings
         ),
     )
 
@@ -99,12 +109,14 @@ def create_app(
         if settings.run_migrations_on_start:
             await upgrade_in_thread(settings.resolved_database_url)
         await _bootstrap_configured_channel(state)
+        state.media_downloader.start()
         state.webhook_worker.start()
         log.info("app.started", version=__version__, environment=settings.environment)
         try:
             yield
         finally:
             await state.webhook_worker.stop()
+            await state.media_downloader.stop()
             await state.graph.aclose()
             await state.engine.dispose()
             log.info("app.stopped")
@@ -124,6 +136,7 @@ def create_app(
         channels_router,
         contacts_router,
         messages_router,
+        media_router,
         pages_router,
     ):
         app.include_router(router)

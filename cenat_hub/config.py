@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     timezone: str = "America/Sao_Paulo"
     run_migrations_on_start: bool = True
     background_sweep_seconds: float = Field(default=5.0, gt=0)
+    # Inbound media downloads: the pause before the first retry, doubled after
+    # each failure up to the maximum; how long a worker may hold a download
+    # before another worker takes it over; how many run at once per process.
+    media_retry_base_seconds: float = Field(default=30.0, gt=0)
+    media_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    media_download_lease_seconds: float = Field(default=600.0, gt=0)
+    media_max_concurrent_downloads: int = Field(default=4, ge=1)
 
     @field_validator("graph_api_url")
     @classmethod
@@ -75,6 +82,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'cenat_hub.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
 
     @property
     def is_production(self) -> bool:

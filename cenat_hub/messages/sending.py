@@ -25,13 +25,26 @@ from cenat_hub.db.types import utcnow
 from cenat_hub.errors import ConflictError, NotFoundError
 from cenat_hub.events.hub import Event
 from cenat_hub.integrations.whatsapp.errors import GraphAPIError
-from cenat_hub.messages.schemas import SendTextRequest
+from cenat_hub.media.outbound import (
+    PreparedMedia,
+    adopt_meta_media_id,
+    is_local_media_id,
+    new_local_media_id,
+    record_outbound_media,
+    upload_to_meta,
+)
+from cenat_hub.media.service import get_media_file
+from cenat_hub.messages.schemas import SendMediaRequest, SendTextRequest
 from cenat_hub.messages.statuses import apply_pending_statuses, mark_failed
-from cenat_hub.models import Channel, Contact, Conversation, Message, User
+from cenat_hub.models import Channel, Contact, Conversation, MediaFile, Message, User
 from cenat_hub.models.message import DIRECTION_OUTBOUND, STATUS_PENDING, STATUS_SENT
 from cenat_hub.web.state import AppState
 
 log = structlog.get_logger(__name__)
+
+
+MEDIA_KINDS = frozenset({"image", "audio", "video", "document", "sticker"})
+CAPTION_KINDS = frozenset({"image", "video", "document"})
 
 
 class WindowClosedError(ConflictError):
@@ -57,22 +70,18 @@ async def _existing_by_client_id(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def queue_text(
-    session: AsyncSession, user: User, request: SendTextRequest
-) -> tuple[Message, bool]:
-    """Store a pending text message; return it and whether it is new.
+async def resolve_recipient(
+    session: AsyncSession, wa_id: str, channel_id: int | None
+) -> tuple[Contact, Conversation, Channel]:
+    """Find where free-form content to ``wa_id`` goes, or raise.
 
-    A request whose ``client_message_id`` was seen before returns the earlier
-    message, so a double click or a retried request never sends twice.
+    Raises ``NotFoundError`` for an unknown contact, ``WindowClosedError``
+    outside the 24-hour window, and ``ConflictError`` for a deactivated channel.
     """
-    if request.client_message_id:
-        existing = await _existing_by_client_id(session, request.client_message_id)
-        if existing is not None:
-            return existing, False
-    contact = await find_contact_by_any_id(session, request.wa_id)
+    contact = await find_contact_by_any_id(session, wa_id)
     if contact is None:
-        raise NotFoundError(f"Contact {request.wa_id} not found.")
-    conversation = await _pick_conversation(session, contact, request.channel_id)
+        raise NotFoundError(f"Contact {wa_id} not found.")
+    conversation = await _pick_conversation(session, contact, channel_id)
     if not is_window_open(conversation):
         raise WindowClosedError(
             f"The 24-hour window with {contact.wa_id} is closed; free text cannot be sent. "
@@ -85,34 +94,107 @@ async def queue_text(
         raise ConflictError(
             f"Channel {channel.id} is deactivated; choose an active channel."
         )
-    message = Message(
+    return contact, conversation, channel
+
+
+async def find_by_client_message_id(
+    session: AsyncSession, client_message_id: str | None
+) -> Message | None:
+    if not client_message_id:
+        return None
+    return await _existing_by_client_id(session, client_message_id)
+
+
+async def queue_text(
+    session: AsyncSession, user: User, request: SendTextRequest
+) -> tuple[Message, bool]:
+    """Store a pending text message; return it and whether it is new.
+
+    A request whose ``client_message_id`` was seen before returns the earlier
+    message, so a double click or a retried request never sends twice.
+    """
+    return await _queue_outbound(
+        session,
+        user,
+        wa_id=request.wa_id,
+        channel_id=request.channel_id,
         client_message_id=request.client_message_id,
+        message_type="text",
+        content=request.text,
+        reply_to_wa_message_id=request.reply_to_wa_message_id,
+    )
+
+
+async def queue_media(
+    session: AsyncSession,
+    user: User,
+    request: SendMediaRequest,
+    prepared: PreparedMedia,
+) -> tuple[Message, bool]:
+    """Store a pending media message and its stored file; return it and whether
+    it is new, as ``queue_text`` does."""
+    caption = request.caption if prepared.kind in CAPTION_KINDS else None
+    message, created = await _queue_outbound(
+        session,
+        user,
+        wa_id=request.wa_id,
+        channel_id=request.channel_id,
+        client_message_id=request.client_message_id,
+        message_type=prepared.kind,
+        content=caption,
+        media_id=new_local_media_id(),
+        media_mime_type=prepared.mime_type,
+        media_filename=prepared.filename,
+        media_voice=prepared.voice,
+    )
+    if created:
+        record_outbound_media(session, message, prepared)
+        await session.flush()
+    return message, created
+
+
+async def _queue_outbound(
+    session: AsyncSession,
+    user: User,
+    *,
+    wa_id: str,
+    channel_id: int | None,
+    client_message_id: str | None,
+    message_type: str,
+    content: str | None,
+    **columns: Any,
+) -> tuple[Message, bool]:
+    existing = await find_by_client_message_id(session, client_message_id)
+    if existing is not None:
+        return existing, False
+    contact, conversation, channel = await resolve_recipient(session, wa_id, channel_id)
+    message = Message(
+        client_message_id=client_message_id,
         channel_id=channel.id,
         contact_id=contact.id,
         conversation_id=conversation.id,
         contact_wa_id=conversation.recipient_wa_id or contact.wa_id,
         direction=DIRECTION_OUTBOUND,
-        message_type="text",
-        content=request.text,
+        message_type=message_type,
+        content=content,
         timestamp=utcnow(),
         status=STATUS_PENDING,
-        reply_to_wa_message_id=request.reply_to_wa_message_id,
         sent_by_user_id=user.id,
+        **columns,
     )
     try:
         async with session.begin_nested():
             session.add(message)
             await session.flush()
     except IntegrityError:
-        if request.client_message_id:
-            existing = await _existing_by_client_id(session, request.client_message_id)
-            if existing is not None:
-                return existing, False
+        existing = await find_by_client_message_id(session, client_message_id)
+        if existing is not None:
+            return existing, False
         raise
     record_message(
         conversation,
-        message_type="text",
-        content=request.text,
+        message_type=message_type,
+        content=content,
         timestamp=message.timestamp,
         direction=DIRECTION_OUTBOUND,
     )
@@ -123,6 +205,27 @@ def _recipient_fields(address: str) -> dict[str, str]:
     if is_phone_wa_id(address):
         return {"recipient_type": "individual", "to": address}
     return {"recipient_type": "individual", "recipient": address}
+
+
+def build_payload(message: Message) -> dict[str, Any]:
+    """Build the ``/messages`` body of a stored outbound message."""
+    if message.message_type not in MEDIA_KINDS:
+        return build_text_payload(message)
+    media: dict[str, Any] = {"id": message.media_id}
+    if message.content and message.message_type in CAPTION_KINDS:
+        media["caption"] = message.content
+    if message.message_type == "document" and message.media_filename:
+        media["filename"] = message.media_filename
+    if message.message_type == "audio" and message.media_voice:
+        media["voice"] = True
+    payload: dict[str, Any] = {
+        **_recipient_fields(message.contact_wa_id),
+        "type": message.message_type,
+        message.message_type: media,
+    }
+    if message.reply_to_wa_message_id:
+        payload["context"] = {"message_id": message.reply_to_wa_message_id}
+    return payload
 
 
 def build_text_payload(message: Message) -> dict[str, Any]:
@@ -137,17 +240,29 @@ def build_text_payload(message: Message) -> dict[str, Any]:
 
 
 async def deliver(state: AppState, message_id: int) -> Message:
-    """Send a pending message through the Graph API and store the outcome."""
+    """Send a pending message through the Graph API and store the outcome.
+
+    A media message whose file Meta has not seen yet is uploaded first; the
+    upload's media id replaces the local one before the send.
+    """
     async with unit_of_work(state.session_factory) as session:
         message = await session.get(Message, message_id)
         if message is None:
             raise NotFoundError(f"Message {message_id} not found.")
         channel = await session.get(Channel, message.channel_id)
         assert channel is not None
-        payload = build_text_payload(message)
         token = state.cipher.decrypt(channel.whatsapp_token)
         phone_number_id = channel.phone_number_id
+        local_file = None
+        if is_local_media_id(message.media_id):
+            local_file = await get_media_file(session, message.media_id or "")
+        payload = None if local_file else build_payload(message)
     try:
+        if local_file is not None:
+            payload = await _upload_media(
+                state, message_id, phone_number_id, token, local_file
+            )
+        assert payload is not None
         response = await state.graph.send_message(phone_number_id, token, payload)
     except GraphAPIError as exc:
         log.warning(
@@ -158,6 +273,25 @@ async def deliver(state: AppState, message_id: int) -> Message:
         )
         return await _store_failure(state, message_id, exc)
     return await _store_success(state, message_id, response)
+
+
+async def _upload_media(
+    state: AppState,
+    message_id: int,
+    phone_number_id: str,
+    token: str,
+    local_file: MediaFile,
+) -> dict[str, Any]:
+    """Upload a message's file to Meta, keep Meta's media id and return the
+    payload that sends it."""
+    meta_media_id = await upload_to_meta(
+        state.graph, state.media_storage, phone_number_id, token, local_file
+    )
+    async with unit_of_work(state.session_factory) as session:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        await adopt_meta_media_id(session, message, meta_media_id)
+        return build_payload(message)
 
 
 async def _store_failure(

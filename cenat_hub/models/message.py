@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -11,10 +11,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cenat_hub.db.base import Base
 from cenat_hub.db.types import JSONType, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from cenat_hub.models.media import MediaFile
 
 DIRECTION_INBOUND = "inbound"
 DIRECTION_OUTBOUND = "outbound"
@@ -119,6 +122,12 @@ class Message(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Our copy of the message's media file, loaded with every message so that
+    # its download state can be shown.
+    media_file: Mapped["MediaFile | None"] = relationship(
+        lazy="selectin", viewonly=True, uselist=False
+    )
 
 
 class MessageStatusEvent(Base):

@@ -200,7 +200,9 @@ class MediaDownloader:
         """Download the file, trying the webhook's URL first when it has one."""
         if job.webhook_url:
             try:
-                stored = await self._download(job, job.webhook_url, None, None)
+                stored = await self._download(
+                    job, job.webhook_url, None, [job.expected_sha256]
+                )
                 return stored, None
             except GraphAPIError as exc:
                 log.info(
@@ -227,8 +229,12 @@ class MediaDownloader:
         url = info.get("url")
         if not isinstance(url, str) or not url:
             raise GraphAPIError(502, None, "media answer without a download URL")
-        expected_sha256 = info.get("sha256") or job.expected_sha256
-        stored = await self._download(job, url, declared_size, expected_sha256)
+        announced = info.get("sha256")
+        digests = [
+            job.expected_sha256,
+            announced if isinstance(announced, str) else None,
+        ]
+        stored = await self._download(job, url, declared_size, digests)
         mime_type = info.get("mime_type")
         return stored, mime_type if isinstance(mime_type, str) else None
 
@@ -237,15 +243,21 @@ class MediaDownloader:
         job: service.DownloadJob,
         url: str,
         declared_size: int | None,
-        expected_sha256: str | None,
+        expected_digests: list[str | None],
     ) -> StoredFile:
+        """Stream a URL into the store, checking the size limit while reading and
+        the announced size and SHA-256 values before the file is kept."""
+
         def check(digest: str, size: int) -> None:
             if declared_size is not None and size != declared_size:
                 raise IntegrityCheckError(
                     f"Downloaded {size} bytes where Meta announced {declared_size}."
                 )
-            if not service.sha256_matches(expected_sha256, digest):
-                raise IntegrityCheckError("Downloaded bytes do not match the SHA-256.")
+            for expected in expected_digests:
+                if not service.sha256_matches(expected, digest):
+                    raise IntegrityCheckError(
+                        "Downloaded bytes do not match the announced SHA-256."
+                    )
 
         async with self._graph.open_download(url, job.token) as response:
             length = _as_int(response.headers.get("content-length"))

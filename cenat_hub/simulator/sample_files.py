@@ -136,31 +136,41 @@ def pdf_document(title: str = "Ficha de inscricao") -> bytes:
     return bytes(output)
 
 
-def ogg_opus_audio() -> bytes:
-    """Build an Ogg Opus stream of one silent 20 ms mono frame, as a voice note
-    from WhatsApp is encoded."""
+def ogg_opus_audio(seconds: float = 1.0) -> bytes:
+    """Build an Ogg Opus stream of silent 20 ms mono frames lasting about
+    ``seconds`` (at most 5), as a voice note from WhatsApp is encoded."""
     pre_skip = 312
+    frame_count = max(1, min(250, round(seconds * 50)))
     head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, pre_skip, 48000, 0, 0)
     vendor = b"cenat-hub simulator"
     tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
-    silent_frame = b"\xf8"
+    # A TOC byte alone is a complete Opus packet: one 20 ms CELT frame of
+    # silence (configuration 31, mono, one frame).
+    silent_frames = [b"\xf8"] * frame_count
     serial = 0x43454E54
     return (
-        _ogg_page(head, serial, sequence=0, granule=0, flags=0x02)
-        + _ogg_page(tags, serial, sequence=1, granule=0, flags=0x00)
+        _ogg_page([head], serial, sequence=0, granule=0, flags=0x02)
+        + _ogg_page([tags], serial, sequence=1, granule=0, flags=0x00)
         + _ogg_page(
-            silent_frame, serial, sequence=2, granule=pre_skip + 960, flags=0x04
+            silent_frames,
+            serial,
+            sequence=2,
+            granule=pre_skip + 960 * frame_count,
+            flags=0x04,
         )
     )
 
 
 def _ogg_page(
-    packet: bytes, serial: int, sequence: int, granule: int, flags: int
+    packets: list[bytes], serial: int, sequence: int, granule: int, flags: int
 ) -> bytes:
-    """Wrap one packet (shorter than 255 bytes) in an Ogg page."""
-    assert len(packet) < 255
+    """Wrap packets (each shorter than 255 bytes, at most 255 of them) in one
+    Ogg page."""
+    assert len(packets) <= 255
+    assert all(len(packet) < 255 for packet in packets)
     header = struct.pack("<4sBBqIII", b"OggS", 0, flags, granule, serial, sequence, 0)
-    page = bytearray(header + bytes([1, len(packet)]) + packet)
+    lacing = bytes([len(packet) for packet in packets])
+    page = bytearray(header + bytes([len(packets)]) + lacing + b"".join(packets))
     page[22:26] = struct.pack("<I", _ogg_crc(bytes(page)))
     return bytes(page)
 

@@ -113,10 +113,11 @@ def format_size(size: int) -> str:
 
 def serving_type(mime_type: str | None) -> tuple[str, bool]:
     """Return the Content-Type to serve a stored file with and whether it may be
-    shown inline."""
+    shown inline. Parameters of the stored type are dropped, because a lead
+    chooses them."""
     base = base_type(mime_type)
     if base in INLINE_TYPES:
-        return (mime_type or base).strip(), True
+        return base, True
     if base in ATTACHMENT_TYPES:
         return base, False
     return OCTET_STREAM, False

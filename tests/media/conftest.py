@@ -33,7 +33,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-def graph_transport(simulator_app: FastAPI) -> RecordingTransport:
+def graph_transport(simulator_app: FastAPI) -> RecordingTransport:  # noqa: F811
     return RecordingTransport(httpx.ASGITransport(app=simulator_app))
 
 

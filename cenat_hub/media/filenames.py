@@ -44,3 +44,12 @@ def content_disposition(disposition: str, filename: str | None) -> str:
     )
     encoded = quote(safe, safe="")
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def document_label(name: str | None) -> str:
+    """Return the short label of a document icon: its extension in capitals
+    (at most four letters), or ``ARQ`` (arquivo) without one."""
+    stem, dot, extension = (name or "").rpartition(".")
+    if not dot or not stem or not extension:
+        return "ARQ"
+    return extension[:4].upper()

@@ -46,6 +46,8 @@ async def get_media(
     an attachment. HTML, SVG and other active types are always served as
     ``application/octet-stream`` attachments.
     """
+    # NOTE: every logged-in user can read every media file; per-channel access
+    # rules for agents are not applied here.
     media_file, message = await serving.stored_media(state, session, media_id)
     served = await serving.prepare_file(state, media_file, message, format, download)
     return serving.media_response(request, served)

@@ -2,9 +2,9 @@
 
 A download is a ``media_files`` row in state ``pending``, written in the
 transaction that stores its message. It starts in-process as soon as the
-``media.pending`` event of that commit is published, is retried with
-exponential backoff after a failure, and a periodic sweep picks up rows that
-are due, including those left by a stopped or crashed process. Each attempt
+``media.pending`` event of that commit is published, and it is retried with
+exponential backoff after a failure. A periodic sweep picks up rows that are
+due, including those left by a stopped or crashed process. Each attempt
 claims its row for a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two
 workers never download the same file at once, and asks Meta for a fresh URL,
 because download URLs expire within minutes.
@@ -228,7 +228,9 @@ class MediaDownloader:
             )
         url = info.get("url")
         if not isinstance(url, str) or not url:
-            raise GraphAPIError(502, None, "media answer without a download URL")
+            raise GraphAPIError(
+                502, None, "media lookup response without a download URL"
+            )
         announced = info.get("sha256")
         digests = [
             job.expected_sha256,

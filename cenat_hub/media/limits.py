@@ -217,7 +217,7 @@ def _text_type(head: bytes) -> str | None:
 
 @dataclass(frozen=True)
 class OutboundMediaType:
-    """What a file to send is: its WhatsApp kind and the MIME type to declare."""
+    """The WhatsApp kind of a file to send and the MIME type to declare for it."""
 
     kind: str
     mime_type: str
@@ -260,8 +260,8 @@ def classify_outbound(
     """Decide how a file an agent uploads is sent, or raise ``InvalidInputError``
     with a message in Portuguese for the agent.
 
-    The type comes from the file's first bytes; the declared type only tells
-    apart formats that share a container (Office files, WebM audio).
+    The type comes from the file's first bytes. The declared type only
+    distinguishes formats that share a container (Office files, WebM audio).
     """
     declared = base_type(declared_type)
     if size == 0:

@@ -1,5 +1,6 @@
 """Media in real Chromium: an image with its viewer, a voice note played to its
-end (as OGG/Opus and converted to M4A), and a PDF sent from the page."""
+end (as OGG/Opus and converted to M4A), a video played to its end, and files
+sent from the page."""
 
 import asyncio
 from typing import Any
@@ -166,3 +167,27 @@ async def test_svg_upload_shows_error(live: LiveSystem, page: Any) -> None:
 
     assert await error.inner_text() == "Arquivos SVG não são aceitos pelo WhatsApp."
     assert live.simulator.sent_messages == []
+
+
+async def test_video_plays_to_end(live: LiveSystem, page: Any) -> None:
+    await _lead_sends(live, type="video", caption="Aula inaugural")
+    await _wait_for_stored(live, 1)
+
+    await _log_in(page)
+    video = page.locator("video.media-video")
+    await video.wait_for()
+    played = await video.evaluate(
+        """video => new Promise((resolve) => {
+            video.muted = true;
+            video.addEventListener("ended", () => resolve({
+                ended: true, width: video.videoWidth, duration: video.duration,
+            }));
+            video.addEventListener("error", () => resolve({ended: false}));
+            video.play().catch((error) => resolve({ended: false, error: String(error)}));
+        })"""
+    )
+    await page.screenshot(path=str(ARTIFACTS / "media-video.png"))
+
+    assert played["ended"] is True, played
+    assert played["width"] == 16
+    assert played["duration"] == 1

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from cenat_hub.app import create_app
 from cenat_hub.config import Settings
@@ -105,6 +106,19 @@ def settings(database_url: str, data_dir: Path) -> Settings:
 
 
 async def _empty_all_tables(state: AppState) -> None:
+    """Delete every row; retry when the TRUNCATE deadlocks with the first sweep
+    of the background workers, which start with the app."""
+    for attempt in range(5):
+        try:
+            await _delete_all_rows(state)
+            return
+        except DBAPIError as exc:
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.05)
+
+
+async def _delete_all_rows(state: AppState) -> None:
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     async with state.engine.begin() as connection:
         if connection.dialect.name == "postgresql":

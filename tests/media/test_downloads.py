@@ -1,5 +1,6 @@
 """Inbound media downloads: stored at once, retried, renewed, resumed, refused."""
 
+import asyncio
 import hashlib
 from datetime import timedelta
 
@@ -313,3 +314,33 @@ async def test_second_downloader_does_not_download_again(
     await other.fetch_now(item.media_id)
 
     assert graph_transport.count("GET", f"/_media/{item.media_id}") == 1
+
+
+async def test_racing_downloaders_download_once(
+    client: httpx.AsyncClient,
+    state: AppState,
+    simulator: SimulatorState,
+    graph_transport: RecordingTransport,
+) -> None:
+    await setup_hub(client, state)
+    item = add_file(simulator, png_image(), "image/png")
+    await state.media_downloader.stop()
+    await lead_sends_media(simulator, state, "image", item)
+    downloaders = [
+        MediaDownloader(
+            state.session_factory,
+            state.graph,
+            state.cipher,
+            state.media_storage,
+            state.events,
+            state.settings,
+        )
+        for _ in range(3)
+    ]
+
+    await asyncio.gather(*[d.fetch_now(item.media_id) for d in downloaders])
+
+    assert graph_transport.count("GET", f"/_media/{item.media_id}") == 1
+    row = await media_file(state, item.media_id)
+    assert row is not None
+    assert row.state == "stored"

@@ -6,13 +6,14 @@ transaction that stores its message. It starts in-process as soon as the
 exponential backoff after a failure. A periodic sweep picks up rows that are
 due, including those left by a stopped or crashed process. Each attempt
 claims its row for a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two
-workers never download the same file at once, and asks Meta for a fresh URL,
-because download URLs expire within minutes.
+workers never download the same file at once. Apart from a first try of the
+URL some webhooks carry, each attempt asks Meta for a fresh URL, because
+download URLs expire within minutes.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,8 +38,6 @@ log = structlog.get_logger(__name__)
 SWEEP_BATCH = 200
 # Graph error code of an object id Meta does not know (deleted or expired media).
 UNKNOWN_OBJECT_CODE = 100
-
-Publisher = Callable[[list[Event]], Awaitable[None]]
 
 
 class DownloadError(Exception):
@@ -197,28 +196,20 @@ class MediaDownloader:
             await self._events.publish(events)
 
     async def _fetch(self, job: service.DownloadJob) -> tuple[StoredFile, str | None]:
-        """Download the file, trying the webhook's URL first when it has one."""
+        """Download the file, trying the webhook's URL first when it has one;
+        return it with the MIME type Meta reported."""
         if job.webhook_url:
             try:
-                stored = await self._download(
-                    job, job.webhook_url, None, [job.expected_sha256]
-                )
-                return stored, None
+                digests = [job.expected_sha256]
+                return await self._download(job, job.webhook_url, None, digests), None
             except GraphAPIError as exc:
                 log.info(
                     "media.webhook_url_failed",
                     media_id=job.media_id,
                     http_status=exc.http_status,
                 )
-        try:
-            info = await self._graph.get_media_url(job.media_id, job.token)
-        except GraphAPIError as exc:
-            if exc.code == UNKNOWN_OBJECT_CODE and exc.http_status < 500:
-                raise PermanentDownloadError(
-                    service.ERROR_UNKNOWN_MEDIA,
-                    f"Meta does not know media {job.media_id}: {exc.title}",
-                ) from exc
-            raise
+
+        info = await self._look_up(job)
         declared_size = _as_int(info.get("file_size"))
         if declared_size is not None and declared_size > job.max_bytes:
             raise PermanentDownloadError(
@@ -226,11 +217,10 @@ class MediaDownloader:
                 f"File of {declared_size} bytes exceeds the {job.max_bytes}-byte "
                 "limit for its type; it was not downloaded.",
             )
+
         url = info.get("url")
         if not isinstance(url, str) or not url:
-            raise GraphAPIError(
-                502, None, "media lookup response without a download URL"
-            )
+            raise GraphAPIError(502, None, "media lookup response without a URL")
         announced = info.get("sha256")
         digests = [
             job.expected_sha256,
@@ -239,6 +229,18 @@ class MediaDownloader:
         stored = await self._download(job, url, declared_size, digests)
         mime_type = info.get("mime_type")
         return stored, mime_type if isinstance(mime_type, str) else None
+
+    async def _look_up(self, job: service.DownloadJob) -> dict[str, Any]:
+        """Ask Meta for a fresh download URL, size and SHA-256 of the media id."""
+        try:
+            return await self._graph.get_media_url(job.media_id, job.token)
+        except GraphAPIError as exc:
+            if exc.code == UNKNOWN_OBJECT_CODE and exc.http_status < 500:
+                raise PermanentDownloadError(
+                    service.ERROR_UNKNOWN_MEDIA,
+                    f"Meta does not know media {job.media_id}: {exc.title}",
+                ) from exc
+            raise
 
     async def _download(
         self,

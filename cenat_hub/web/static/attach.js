@@ -31,6 +31,7 @@ export async function sendMediaFile({ file, waId, channelId, caption, voice, cli
   if (voice) {
     form.append("voice", "true");
   }
+
   let response;
   try {
     response = await fetch(ENDPOINT, {
@@ -42,12 +43,14 @@ export async function sendMediaFile({ file, waId, channelId, caption, voice, cli
   } catch (error) {
     throw new Error("Sem conexão com o servidor. Tente de novo.");
   }
+
   let body = null;
   try {
     body = await response.json();
   } catch (error) {
     body = null;
   }
+
   if (!response.ok) {
     const detail = body && typeof body.detail === "string" ? body.detail : null;
     throw new Error(detail || `Não foi possível enviar o arquivo (HTTP ${response.status}).`);

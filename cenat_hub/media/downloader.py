@@ -7,7 +7,7 @@ exponential backoff after a failure. A periodic sweep picks up rows that are
 due, including those left by a stopped or crashed process. Each attempt
 claims its row for a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two
 workers never download the same file at once. Apart from a first try of the
-URL some webhooks carry, each attempt asks Meta for a fresh URL, because
+URL some webhooks carry, each attempt requests a fresh URL from Meta, because
 download URLs expire within minutes.
 """
 
@@ -118,8 +118,11 @@ class MediaDownloader:
         task.add_done_callback(self._tasks.discard)
 
     async def fetch_now(self, media_id: str) -> None:
-        """Download a pending file now, ignoring its backoff; wait for any attempt
-        already running in this process instead of starting a second one."""
+        """Download a pending file now, ignoring its backoff.
+
+        An attempt already running in this process is awaited instead of
+        starting a second one.
+        """
         await self._run(media_id, ignore_backoff=True)
 
     async def drain(self) -> None:
@@ -196,8 +199,10 @@ class MediaDownloader:
             await self._events.publish(events)
 
     async def _fetch(self, job: service.DownloadJob) -> tuple[StoredFile, str | None]:
-        """Download the file, trying the webhook's URL first when it has one;
-        return it with the MIME type Meta reported."""
+        """Download the file, trying the webhook's URL first when it has one.
+
+        Returns the stored file and the MIME type Meta reported.
+        """
         if job.webhook_url:
             try:
                 digests = [job.expected_sha256]
@@ -231,7 +236,7 @@ class MediaDownloader:
         return stored, mime_type if isinstance(mime_type, str) else None
 
     async def _look_up(self, job: service.DownloadJob) -> dict[str, Any]:
-        """Ask Meta for a fresh download URL, size and SHA-256 of the media id."""
+        """Request a fresh download URL, size and SHA-256 of the media id."""
         try:
             return await self._graph.get_media_url(job.media_id, job.token)
         except GraphAPIError as exc:

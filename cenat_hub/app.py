@@ -33,6 +33,9 @@ from cenat_hub.i18n import LocaleMiddleware
 from cenat_hub.inbox.pages import router as inbox_router
 from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.logging import configure_logging
+from cenat_hub.media.api import router as media_router
+from cenat_hub.media.downloader import MediaDownloader
+from cenat_hub.media.storage import MediaStorage
 from cenat_hub.messages.api import router as messages_router
 from cenat_hub.ops.api import router as ops_router
 from cenat_hub.ops.metrics import RequestMetricsMiddleware
@@ -72,23 +75,30 @@ def build_state(
         if database_url.startswith("postgresql")
         else EventHub()
     )
+    graph = GraphClient(
+        settings.graph_api_url,
+        http_client=graph_http,
+        timeout_seconds=settings.graph_api_timeout_seconds,
+        retry_delays=settings.graph_retry_delays_seconds,
+    )
+    cipher = TokenCipher(settings.encryption_key.get_secret_value())
+    media_storage = MediaStorage(settings.media_dir)
     return AppState(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         events=events,
-        graph=GraphClient(
-            settings.graph_api_url,
-            http_client=graph_http,
-            timeout_seconds=settings.graph_api_timeout_seconds,
-            retry_delays=settings.graph_retry_delays_seconds,
-        ),
-        cipher=TokenCipher(settings.encryption_key.get_secret_value()),
+        graph=graph,
+        cipher=cipher,
         webhook_worker=WebhookWorker(
             session_factory,
             events.publish,
             settings.background_sweep_seconds,
             settings.background_first_sweep_delay_seconds,
+        ),
+        media_storage=media_storage,
+        media_downloader=MediaDownloader(
+            session_factory, graph, cipher, media_storage, events, settings
         ),
     )
 
@@ -125,6 +135,7 @@ def create_app(
             await upgrade_in_thread(settings.resolved_database_url)
         await _bootstrap_configured_channel(state)
         await state.events.start()
+        state.media_downloader.start()
         state.webhook_worker.start()
         log.info("app.started", version=__version__, environment=settings.environment)
         try:
@@ -132,6 +143,7 @@ def create_app(
         finally:
             await state.webhook_worker.stop()
             await state.events.stop()
+            await state.media_downloader.stop()
             await state.graph.aclose()
             await state.engine.dispose()
             log.info("app.stopped")
@@ -163,6 +175,7 @@ def create_app(
         templates_router,
         events_router,
         inbox_router,
+        media_router,
         pages_router,
         ops_router,
         channels_pages_router,

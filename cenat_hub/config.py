@@ -99,6 +99,14 @@ class Settings(BaseSettings):
             ) from exc
         return value
 
+    # Inbound media downloads: the pause before the first retry, doubled after
+    # each failure up to the maximum; how long a worker may hold a download
+    # before another worker takes it over; how many run at once per process.
+    media_retry_base_seconds: float = Field(default=30.0, gt=0)
+    media_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    media_download_lease_seconds: float = Field(default=600.0, gt=0)
+    media_max_concurrent_downloads: int = Field(default=4, ge=1)
+
     @field_validator("graph_api_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -110,6 +118,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'cenat_hub.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
 
     @property
     def is_production(self) -> bool:

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cenat_hub.app import create_app
@@ -107,6 +108,18 @@ def settings(database_url: str, data_dir: Path) -> Settings:
 
 
 async def empty_all_tables(engine: AsyncEngine) -> None:
+    """Delete every row; retry when TRUNCATE deadlocks with a background sweep."""
+    for attempt in range(5):
+        try:
+            await _delete_all_rows(engine)
+            return
+        except DBAPIError as exc:
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.05)
+
+
+async def _delete_all_rows(engine: AsyncEngine) -> None:
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

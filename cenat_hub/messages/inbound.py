@@ -17,6 +17,7 @@ from cenat_hub.db.upsert import insert_or_ignore
 from cenat_hub.events.hub import Event
 from cenat_hub.integrations.whatsapp.inbound import InboundMessage, text
 from cenat_hub.integrations.whatsapp.webhook_models import WebhookContact
+from cenat_hub.media.service import record_inbound_media
 from cenat_hub.models import Channel, Contact, Message
 from cenat_hub.models.message import (
     DIRECTION_INBOUND,
@@ -81,6 +82,7 @@ async def ingest_inbound(
         sender_wa_id=claims.address,
     )
     await _apply_side_effects(session, message, contact_id=contact.id)
+    downloads = await record_inbound_media(session, message, message_id, channel.id)
     return [
         Event(
             "message.new",
@@ -90,7 +92,8 @@ async def ingest_inbound(
                 "channel_id": channel.id,
                 "direction": DIRECTION_INBOUND,
             },
-        )
+        ),
+        *downloads,
     ]
 
 
@@ -132,6 +135,7 @@ async def ingest_echo(
         direction=DIRECTION_OUTBOUND,
         sender_wa_id=recipient.address,
     )
+    downloads = await record_inbound_media(session, message, message_id, channel.id)
     return [
         Event(
             "message.new",
@@ -141,7 +145,8 @@ async def ingest_echo(
                 "channel_id": channel.id,
                 "direction": DIRECTION_OUTBOUND,
             },
-        )
+        ),
+        *downloads,
     ]
 
 

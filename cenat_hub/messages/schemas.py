@@ -4,10 +4,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator
+from sqlalchemy import inspect
+from sqlalchemy.orm.attributes import NO_VALUE
 
-from cenat_hub.models import Message
+from cenat_hub.media.service import failure_reason
+from cenat_hub.models import MediaFile, Message
 
 MAX_TEXT_CHARS = 4096
+MAX_CAPTION_CHARS = 1024
 
 
 class SendTextRequest(BaseModel):
@@ -31,28 +35,60 @@ class SendTextRequest(BaseModel):
         return value
 
 
+class SendMediaRequest(BaseModel):
+    """The form fields of ``POST /api/send/media``; the file travels beside them."""
+
+    wa_id: str = Field(min_length=1, max_length=150)
+    channel_id: int | None = None
+    caption: str | None = Field(default=None, max_length=MAX_CAPTION_CHARS)
+    client_message_id: str | None = Field(
+        default=None, min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$"
+    )
+    voice: bool = False
+
+    @field_validator("caption")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value if value and value.strip() else None
+
+
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _loaded_media_file(message: Message) -> MediaFile | None:
+    """Return the message's media file if it was loaded, without a lazy load."""
+    value = inspect(message).attrs.media_file.loaded_value
+    return None if value is NO_VALUE else value
+
+
+def _media_to_dict(message: Message) -> dict[str, Any]:
+    media_file = _loaded_media_file(message)
+    state = media_file.state if media_file else None
+    return {
+        "id": message.media_id,
+        "mime_type": message.media_mime_type,
+        "sha256": message.media_sha256,
+        "filename": message.media_filename,
+        "voice": message.media_voice,
+        "animated": message.media_animated,
+        "url": message.media_url,
+        "download_url": f"/api/media/{message.media_id}" if message.media_id else None,
+        "state": state,
+        "file_size": media_file.file_size if media_file else None,
+        "failure_reason": failure_reason(media_file.last_error)
+        if media_file and state == "failed"
+        else None,
+    }
+
+
 def message_to_dict(message: Message) -> dict[str, Any]:
     """Serialise a message with its structured parts grouped by kind."""
     media = None
     if message.media_id or message.media_mime_type:
-        media = {
-            "id": message.media_id,
-            "mime_type": message.media_mime_type,
-            "sha256": message.media_sha256,
-            "filename": message.media_filename,
-            "voice": message.media_voice,
-            "animated": message.media_animated,
-            "url": message.media_url,
-            "download_url": f"/api/media/{message.media_id}"
-            if message.media_id
-            else None,
-        }
+        media = _media_to_dict(message)
     location = None
     if message.message_type == "location":
         location = {

@@ -31,14 +31,27 @@ from cenat_hub.db.types import utcnow
 from cenat_hub.errors import ConflictError, NotFoundError
 from cenat_hub.events.hub import Event
 from cenat_hub.integrations.whatsapp.errors import GraphAPIError
-from cenat_hub.messages.schemas import SendTextRequest
+from cenat_hub.media.outbound import (
+    PreparedMedia,
+    adopt_meta_media_id,
+    is_local_media_id,
+    new_local_media_id,
+    record_outbound_media,
+    upload_to_meta,
+)
+from cenat_hub.media.service import get_media_file
+from cenat_hub.messages.schemas import SendMediaRequest, SendTextRequest
 from cenat_hub.messages.statuses import apply_pending_statuses, mark_failed
-from cenat_hub.models import Channel, Contact, Conversation, Message, User
+from cenat_hub.models import Channel, Contact, Conversation, MediaFile, Message, User
 from cenat_hub.models.message import DIRECTION_OUTBOUND, STATUS_PENDING, STATUS_SENT
 from cenat_hub.ops.metrics import SENDS
 from cenat_hub.web.state import AppState
 
 log = structlog.get_logger(__name__)
+
+
+MEDIA_KINDS = frozenset({"image", "audio", "video", "document", "sticker"})
+CAPTION_KINDS = frozenset({"image", "video", "document"})
 
 
 class WindowClosedError(ConflictError):
@@ -87,22 +100,68 @@ async def queue_text(
     message, so a double click or a retried request never sends twice.
     ``visible`` lists the channels the user may send from (None for all).
     """
-    if request.channel_id is not None:
-        ensure_channel_visible(visible, request.channel_id)
-        await get_channel(session, request.channel_id)
-    contact = await find_contact_by_any_id(session, request.wa_id)
-    if contact is None:
-        raise NotFoundError(f"Contact {request.wa_id} not found.")
-    if request.client_message_id:
-        existing = await _existing_by_client_id(
-            session, request.client_message_id, visible
-        )
-        if existing is not None:
-            return _same_request(existing, contact, request), False
-    await ensure_contact_visible(session, contact, visible, request.wa_id)
-    conversation = await _pick_conversation(
-        session, contact, request.channel_id, visible
+    return await _queue_outbound(
+        session,
+        user,
+        visible,
+        wa_id=request.wa_id,
+        channel_id=request.channel_id,
+        client_message_id=request.client_message_id,
+        message_type="text",
+        content=request.text,
+        reply_to_wa_message_id=request.reply_to_wa_message_id,
     )
+
+
+async def queue_media(
+    session: AsyncSession,
+    user: User,
+    request: SendMediaRequest,
+    prepared: PreparedMedia,
+    visible: set[int] | None = None,
+) -> tuple[Message, bool]:
+    """Store a pending media message and its stored file, as ``queue_text`` does."""
+    caption = request.caption if prepared.kind in CAPTION_KINDS else None
+    message, created = await _queue_outbound(
+        session,
+        user,
+        visible,
+        wa_id=request.wa_id,
+        channel_id=request.channel_id,
+        client_message_id=request.client_message_id,
+        message_type=prepared.kind,
+        content=caption,
+        media_id=new_local_media_id(),
+        media_mime_type=prepared.mime_type,
+        media_filename=prepared.filename,
+        media_voice=prepared.voice,
+    )
+    if created:
+        record_outbound_media(session, message, prepared)
+        await session.flush()
+    return message, created
+
+
+async def resolve_recipient(
+    session: AsyncSession,
+    wa_id: str,
+    channel_id: int | None,
+    visible: set[int] | None = None,
+) -> tuple[Contact, Conversation, Channel]:
+    """Find where free-form content to ``wa_id`` goes, or raise.
+
+    Raises ``NotFoundError`` for an unknown contact or channel,
+    ``WindowClosedError`` outside the 24-hour window, and ``ConflictError``
+    for a deactivated channel.
+    """
+    if channel_id is not None:
+        ensure_channel_visible(visible, channel_id)
+        await get_channel(session, channel_id)
+    contact = await find_contact_by_any_id(session, wa_id)
+    if contact is None:
+        raise NotFoundError(f"Contact {wa_id} not found.")
+    await ensure_contact_visible(session, contact, visible, wa_id)
+    conversation = await _pick_conversation(session, contact, channel_id, visible)
     if not is_window_open(conversation):
         raise WindowClosedError(
             f"The 24-hour window with {contact.wa_id} is closed; free text cannot be sent. "
@@ -115,23 +174,54 @@ async def queue_text(
         raise ConflictError(
             f"Channel {channel.id} is deactivated; choose an active channel."
         )
+    return contact, conversation, channel
+
+
+async def find_by_client_message_id(
+    session: AsyncSession, client_message_id: str | None
+) -> Message | None:
+    if not client_message_id:
+        return None
+    return await _existing_by_client_id(session, client_message_id, None)
+
+
+async def _queue_outbound(
+    session: AsyncSession,
+    user: User,
+    visible: set[int] | None,
+    *,
+    wa_id: str,
+    channel_id: int | None,
+    client_message_id: str | None,
+    message_type: str,
+    content: str | None,
+    **columns: Any,
+) -> tuple[Message, bool]:
+    if client_message_id:
+        existing = await _existing_by_client_id(session, client_message_id, visible)
+        if existing is not None:
+            contact = await find_contact_by_any_id(session, wa_id)
+            return _same_request(existing, contact, client_message_id, content), False
+    contact, conversation, channel = await resolve_recipient(
+        session, wa_id, channel_id, visible
+    )
     message = Message(
-        client_message_id=request.client_message_id,
+        client_message_id=client_message_id,
         channel_id=channel.id,
         contact_id=contact.id,
         conversation_id=conversation.id,
         contact_wa_id=conversation.recipient_wa_id or contact.wa_id,
         direction=DIRECTION_OUTBOUND,
-        message_type="text",
-        content=request.text,
+        message_type=message_type,
+        content=content,
         timestamp=utcnow(),
         status=STATUS_PENDING,
-        reply_to_wa_message_id=request.reply_to_wa_message_id,
         sent_by_user_id=user.id,
+        **columns,
     )
     stored, created = await store_pending(session, conversation, message)
     if not created:
-        return _same_request(stored, contact, request), False
+        return _same_request(stored, contact, client_message_id, content), False
     return stored, True
 
 
@@ -176,12 +266,19 @@ async def store_pending(
 
 
 def _same_request(
-    existing: Message, contact: Contact, request: SendTextRequest
+    existing: Message,
+    contact: Contact | None,
+    client_message_id: str | None,
+    content: str | None,
 ) -> Message:
     """Return the earlier message of a repeated request, or raise if it differs."""
-    if existing.contact_id != contact.id or existing.content != request.text:
+    if (
+        contact is None
+        or existing.contact_id != contact.id
+        or existing.content != content
+    ):
         raise ConflictError(
-            f"client_message_id {request.client_message_id} was already used for "
+            f"client_message_id {client_message_id} was already used for "
             "another message; generate a new id for each message."
         )
     return existing
@@ -197,7 +294,28 @@ def build_payload(message: Message) -> dict[str, Any]:
     """Build the body of ``POST /<PHONE_NUMBER_ID>/messages`` for a stored message."""
     if message.message_type == "template":
         return build_template_payload(message)
+    if message.message_type in MEDIA_KINDS:
+        return build_media_payload(message)
     return build_text_payload(message)
+
+
+def build_media_payload(message: Message) -> dict[str, Any]:
+    """Send a file by the media id Meta gave its upload."""
+    media: dict[str, Any] = {"id": message.media_id}
+    if message.content and message.message_type in CAPTION_KINDS:
+        media["caption"] = message.content
+    if message.message_type == "document" and message.media_filename:
+        media["filename"] = message.media_filename
+    if message.message_type == "audio" and message.media_voice:
+        media["voice"] = True
+    payload: dict[str, Any] = {
+        **_recipient_fields(message.contact_wa_id),
+        "type": message.message_type,
+        message.message_type: media,
+    }
+    if message.reply_to_wa_message_id:
+        payload["context"] = {"message_id": message.reply_to_wa_message_id}
+    return payload
 
 
 def build_template_payload(message: Message) -> dict[str, Any]:
@@ -226,17 +344,29 @@ def build_text_payload(message: Message) -> dict[str, Any]:
 
 
 async def deliver(state: AppState, message_id: int) -> Message:
-    """Send a pending message through the Graph API and store the outcome."""
+    """Send a pending message through the Graph API and store the outcome.
+
+    A media message whose file Meta has not seen yet is uploaded first; the
+    upload's media id replaces the local one before the send.
+    """
     async with unit_of_work(state.session_factory) as session:
         message = await session.get(Message, message_id)
         if message is None:
             raise NotFoundError(f"Message {message_id} not found.")
         channel = await session.get(Channel, message.channel_id)
         assert channel is not None
-        payload = build_payload(message)
         token = state.cipher.decrypt(channel.whatsapp_token)
         phone_number_id = channel.phone_number_id
+        local_file = None
+        if is_local_media_id(message.media_id):
+            local_file = await get_media_file(session, message.media_id or "")
+        payload = None if local_file else build_payload(message)
     try:
+        if local_file is not None:
+            payload = await _upload_media(
+                state, message_id, phone_number_id, token, local_file
+            )
+        assert payload is not None
         response = await state.graph.send_message(phone_number_id, token, payload)
     except GraphAPIError as exc:
         log.warning(
@@ -247,6 +377,25 @@ async def deliver(state: AppState, message_id: int) -> Message:
         )
         return await _store_failure(state, message_id, exc)
     return await _store_success(state, message_id, response)
+
+
+async def _upload_media(
+    state: AppState,
+    message_id: int,
+    phone_number_id: str,
+    token: str,
+    local_file: MediaFile,
+) -> dict[str, Any]:
+    """Upload a message's file to Meta, keep Meta's media id and return the
+    payload that sends it."""
+    meta_media_id = await upload_to_meta(
+        state.graph, state.media_storage, phone_number_id, token, local_file
+    )
+    async with unit_of_work(state.session_factory) as session:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        await adopt_meta_media_id(session, message, meta_media_id)
+        return build_payload(message)
 
 
 async def _store_failure(

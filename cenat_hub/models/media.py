@@ -33,6 +33,11 @@ class MediaFile(Base):
     state: Mapped[str] = mapped_column(String(20), default=MEDIA_PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A worker that is downloading the file holds it until this time; a crash
+    # releases it when the time passes.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When Meta stops serving the media id; the download is given up after it.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -12,11 +12,14 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cenat_hub.db.base import Base
 from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.types import JSONType, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from cenat_hub.models.media import MediaFile
 
 DIRECTION_INBOUND = "inbound"
 DIRECTION_OUTBOUND = "outbound"
@@ -127,6 +130,12 @@ class Message(Base):
     # reconnects replays the messages changed since it last heard from the server.
     updated_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
+
+    # Our copy of the message's media file, loaded with every message so that
+    # its download state can be shown.
+    media_file: Mapped["MediaFile | None"] = relationship(
+        lazy="selectin", viewonly=True, uselist=False
     )
 
 

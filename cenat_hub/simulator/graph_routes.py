@@ -2,10 +2,11 @@
 ``GET /<MEDIA_ID>`` point at."""
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from cenat_hub.simulator.dependencies import StateDep, TokenDep
@@ -45,7 +46,19 @@ async def download_media(
         )
     if state.media.take_injected_failure(media_id):
         return _download_error(500, f"Injected download failure for media {media_id}.")
+    if item.streamed_size is not None:
+        return StreamingResponse(
+            _zero_bytes(item.streamed_size), media_type=item.mime_type
+        )
     return Response(content=item.data, media_type=item.mime_type)
+
+
+async def _zero_bytes(size: int) -> AsyncIterator[bytes]:
+    chunk = bytes(min(size, 1024 * 1024))
+    remaining = size
+    while remaining > 0:
+        yield chunk[:remaining]
+        remaining -= len(chunk)
 
 
 def _download_error(status_code: int, message: str) -> JSONResponse:

@@ -133,7 +133,11 @@ def _store_sample_media(state: "SimulatorState", lead: LeadMessage) -> MediaItem
     if lead.type == "document":
         filename = lead.filename or DEFAULT_DOCUMENT_NAME
         data = pdf_document(lead.caption or filename)
-    return state.media.add(data, mime_type, lead.phone_number_id, filename)
+    if lead.file_data is not None:
+        data = lead.file_data
+    return state.media.add(
+        data, lead.mime_type or mime_type, lead.phone_number_id, filename
+    )
 
 
 def _context(

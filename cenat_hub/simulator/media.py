@@ -51,6 +51,11 @@ class MediaItem:
     mime_type: str
     owner_phone_number_id: str
     filename: str | None = None
+    streamed_size: int | None = None
+    """When set, downloads stream this many zero bytes instead of ``data``, so a
+    test can serve a huge file without holding it in memory."""
+    reported_size: int | None = None
+    """When set, ``GET /<MEDIA_ID>`` reports this ``file_size`` whatever is served."""
 
     @property
     def sha256(self) -> str:
@@ -59,6 +64,10 @@ class MediaItem:
 
     @property
     def file_size(self) -> int:
+        if self.reported_size is not None:
+            return self.reported_size
+        if self.streamed_size is not None:
+            return self.streamed_size
         return len(self.data)
 
 

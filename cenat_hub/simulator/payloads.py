@@ -72,6 +72,7 @@ class LeadMessage(BaseModel):
     ``reply_to`` is the message that a reply quotes. Both default to the latest
     message the business sent the lead. ``emoji=None`` on a reaction removes it
     with the ``emoji`` key absent. ``content`` replaces the generated type object.
+    ``file_data`` and ``mime_type`` replace the sample file of a media message.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -92,6 +93,8 @@ class LeadMessage(BaseModel):
     reply_id: str | None = None
     animated: bool = False
     with_url: bool = False
+    file_data: bytes | None = None
+    mime_type: str | None = None
     referral: bool | dict[str, Any] | None = None
     forwarded: bool = False
     frequently_forwarded: bool = False

@@ -14,6 +14,9 @@ from cenat_hub.i18n import (
     ngettext,
     pgettext,
 )
+from cenat_hub.media.convert import ffmpeg_available
+from cenat_hub.media.filenames import document_label, sanitize_filename
+from cenat_hub.media.limits import base_type, format_size
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -40,3 +43,9 @@ def _environment() -> jinja2.Environment:
 
 
 templates = Jinja2Templates(env=_environment())
+
+templates.env.filters["media_size"] = format_size
+templates.env.filters["media_filename"] = sanitize_filename
+templates.env.filters["media_base_type"] = base_type
+templates.env.filters["media_extension"] = document_label
+templates.env.globals["media_conversion_available"] = ffmpeg_available

@@ -105,6 +105,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/funil/importar"): USER,
     ("PATCH", "/api/lost-reasons/{reason_id}"): ADMIN,
     ("POST", "/api/lost-reasons"): ADMIN,
+    ("GET", "/api/media/{media_id}"): USER,
+    ("POST", "/api/send/media"): USER,
     ("GET", "/ready"): PUBLIC,
     # Served to loopback clients only; the walk's client is 127.0.0.1.
     ("GET", "/metrics"): PUBLIC,

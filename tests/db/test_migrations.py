@@ -60,6 +60,13 @@ async def test_models_match_migrations(database_url: str, tmp_path) -> None:  # 
                 )
             )
         await engine.dispose()
+        # Trigram indexes for accent-insensitive search exist on PostgreSQL
+        # only; the migration creates them and the models do not describe them.
+        diff = [
+            item
+            for item in diff
+            if not (item[0] == "remove_index" and str(item[1].name).endswith("_trgm"))
+        ]
         assert diff == []
     finally:
         if url.startswith("postgresql"):

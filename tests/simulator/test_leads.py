@@ -215,7 +215,7 @@ async def test_lead_message_type_reaches_hub(
     ("lead_type", "magic"),
     [
         ("image", b"\xff\xd8\xff"),
-        ("video", b"\x00\x00\x00\x1cftyp"),
+        ("video", b"\x00\x00\x00\x20ftyp"),
         ("audio", b"\xff\xfb"),
         ("voice", b"OggS"),
         ("document", b"%PDF-"),

@@ -1,8 +1,14 @@
 """Structure checks of the media files that simulated leads send."""
 
+import json
 import re
+import shutil
 import struct
+import subprocess
 import zlib
+from pathlib import Path
+
+import pytest
 
 from cenat_hub.simulator.sample_files import (
     jpeg_image,
@@ -117,10 +123,45 @@ def test_mp3_frame_length() -> None:
     assert len(data) == 417
 
 
-def test_mp4_starts_with_ftyp_box() -> None:
+def test_mp4_box_layout() -> None:
     data = mp4_video()
 
-    (size,) = struct.unpack(">I", data[:4])
+    (ftyp_size,) = struct.unpack(">I", data[:4])
     assert data[4:8] == b"ftyp"
     assert data[8:12] == b"isom"
-    assert data[size + 4 : size + 8] == b"free"
+    (moov_size,) = struct.unpack(">I", data[ftyp_size : ftyp_size + 4])
+    assert data[ftyp_size + 4 : ftyp_size + 8] == b"moov"
+    mdat_start = ftyp_size + moov_size
+    assert data[mdat_start + 4 : mdat_start + 8] == b"mdat"
+    assert struct.unpack(">I", data[mdat_start : mdat_start + 4])[0] == (
+        len(data) - mdat_start
+    )
+    chunk_offset = data.index(b"stco") + 12
+    assert struct.unpack(">I", data[chunk_offset : chunk_offset + 4])[0] == (
+        mdat_start + 8
+    )
+
+
+@pytest.mark.skipif(
+    shutil.which("ffprobe") is None, reason="ffprobe is not installed on this machine"
+)
+def test_mp4_decodes_as_h264(tmp_path: Path) -> None:
+    path = tmp_path / "video.mp4"
+    path.write_bytes(mp4_video(frames=10, fps=10))
+
+    probe = subprocess.run(  # noqa: S603 - fixed arguments, test file only
+        [
+            shutil.which("ffprobe") or "ffprobe",
+            *("-v", "error", "-count_frames", "-of", "json"),
+            *("-show_entries", "stream=codec_name,width,height,nb_read_frames"),
+            str(path),
+        ],
+        capture_output=True,
+        check=True,
+    )
+
+    stream = json.loads(probe.stdout)["streams"][0]
+    assert stream["codec_name"] == "h264"
+    assert (stream["width"], stream["height"]) == (16, 16)
+    assert stream["nb_read_frames"] == "10"
+    assert probe.stderr == b""

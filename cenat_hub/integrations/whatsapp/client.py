@@ -1,7 +1,9 @@
 """A thin client of the Graph API endpoints the hub uses."""
 
 import asyncio
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, BinaryIO
 
 import httpx
 import structlog
@@ -64,22 +66,49 @@ class GraphClient:
         self,
         phone_number_id: str,
         token: str,
-        data: bytes,
+        file: BinaryIO | bytes,
         mime_type: str,
         filename: str,
     ) -> str:
-        """Upload a file with ``POST /<PHONE_NUMBER_ID>/media`` and return its media id."""
+        """Upload a file with ``POST /<PHONE_NUMBER_ID>/media``; return its media id.
+
+        ``file`` is read from its start on every attempt, so a retried upload
+        sends the whole file again.
+        """
+        data = {"messaging_product": "whatsapp", "type": mime_type}
+        files = {"file": (filename, file, mime_type)}
         body = await self._request(
-            "POST",
-            f"/{phone_number_id}/media",
-            token,
-            data={"messaging_product": "whatsapp", "type": mime_type},
-            files={"file": (filename, data, mime_type)},
+            "POST", f"/{phone_number_id}/media", token, data=data, files=files
         )
         media_id = body.get("id")
         if not isinstance(media_id, str | int) or isinstance(media_id, bool):
-            raise GraphAPIError(502, None, "media upload answered without an id")
+            raise GraphAPIError(502, None, "upload answer without a media id")
         return str(media_id)
+
+    @asynccontextmanager
+    async def open_download(
+        self, url: str, token: str
+    ) -> AsyncIterator[httpx.Response]:
+        """Open a media URL with the bearer token and yield the streaming response.
+
+        A non-200 answer raises ``GraphAPIError`` with the HTTP status; so does a
+        connection that fails or times out while the body is read.
+        """
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with self._http.stream(
+                "GET", url, headers=headers, follow_redirects=True
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise GraphAPIError.from_response(
+                        response.status_code, _json_or_none(response)
+                    )
+                yield response
+        except httpx.TimeoutException as exc:
+            raise GraphAPIError(504, None, "the media download timed out") from exc
+        except httpx.TransportError as exc:
+            raise GraphAPIError(503, None, f"the media download failed: {exc}") from exc
 
     async def list_templates_page(
         self,

@@ -1,0 +1,193 @@
+"""Media in real Chromium: an image with its viewer, a voice note played to its
+end (as OGG/Opus and converted to M4A), a video played to its end, and files
+sent from the page."""
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+
+from cenat_hub.models import MediaFile
+from cenat_hub.simulator.payloads import LeadMessage
+from cenat_hub.simulator.sample_files import pdf_document
+from tests.browser.media.conftest import ARTIFACTS, LiveSystem
+from tests.factories import ADMIN_PASSWORD
+from tests.media.support import LEAD, PHONE_NUMBER_ID
+
+CHAT = f"/_test/chat/{LEAD}"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+async def _lead_sends(live: LiveSystem, **fields: Any) -> None:
+    message = LeadMessage(
+        phone_number_id=PHONE_NUMBER_ID, wa_id=LEAD, name="Ana Teste", **fields
+    )
+    await live.simulator_server.run(live.simulator.lead_sends(message))
+
+
+async def _stored_count(live: LiveSystem) -> int:
+    async def count() -> int:
+        async with live.state.session_factory() as session:
+            statement = select(MediaFile).where(MediaFile.state == "stored")
+            return len(list((await session.execute(statement)).scalars()))
+
+    return await live.hub.run(count())
+
+
+async def _wait_for_stored(live: LiveSystem, expected: int) -> None:
+    for _ in range(250):
+        if await _stored_count(live) >= expected:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{expected} media files were not stored within 5 s")
+
+
+async def _log_in(page: Any) -> None:
+    await page.goto(f"/login?next={CHAT}")
+    await page.fill("input[name=email]", "admin@teste.invalid")
+    await page.fill("input[name=password]", ADMIN_PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**{CHAT}")
+
+
+async def test_image_and_viewer(live: LiveSystem, page: Any) -> None:
+    await _lead_sends(live, type="image", caption="Comprovante")
+    await _wait_for_stored(live, 1)
+
+    await _log_in(page)
+    thumbnail = page.locator(".media-thumb img")
+    await thumbnail.wait_for()
+    await page.wait_for_function(
+        "() => document.querySelector('.media-thumb img').naturalWidth > 0"
+    )
+    width = await thumbnail.evaluate("image => image.naturalWidth")
+    await page.screenshot(path=str(ARTIFACTS / "media-image.png"))
+    await page.click(".media-thumb")
+    viewer = page.locator("dialog.media-viewer[open] img")
+    await viewer.wait_for()
+    await page.wait_for_function(
+        "() => document.querySelector('dialog.media-viewer img').naturalWidth > 0"
+    )
+    await page.screenshot(path=str(ARTIFACTS / "media-image-viewer.png"))
+    await page.keyboard.press("Escape")
+
+    assert width == 8
+    assert await page.locator(".media-caption").inner_text() == "Comprovante"
+    assert await page.locator("dialog.media-viewer[open]").count() == 0
+
+
+async def test_voice_note_plays_to_end(
+    live: LiveSystem, page: Any, ffmpeg: str
+) -> None:
+    await _lead_sends(live, type="voice")
+    await _wait_for_stored(live, 1)
+
+    await _log_in(page)
+    audio = page.locator(".media-audio-player audio")
+    await audio.wait_for()
+    played = await audio.evaluate(
+        """audio => new Promise((resolve) => {
+            audio.addEventListener("ended", () => resolve({
+                ended: true, source: audio.currentSrc, duration: audio.duration,
+            }));
+            audio.addEventListener("error", () => resolve({ended: false}));
+            audio.play().catch((error) => resolve({ended: false, error: String(error)}));
+        })"""
+    )
+    converted = await page.evaluate(
+        """url => new Promise((resolve) => {
+            const audio = new Audio(url);
+            audio.addEventListener("ended", () => resolve({
+                ended: true, duration: audio.duration,
+            }));
+            audio.addEventListener("error", () => resolve({ended: false}));
+            audio.play().catch((error) => resolve({ended: false, error: String(error)}));
+        })""",
+        await audio.locator("source[type='audio/mp4']").get_attribute("src"),
+    )
+    await page.screenshot(path=str(ARTIFACTS / "media-voice-note.png"))
+
+    assert played["ended"] is True, played
+    assert "format=" not in played["source"]
+    assert 0.5 < played["duration"] < 1.5
+    assert converted["ended"] is True, converted
+    assert 0.5 < converted["duration"] < 1.5
+
+
+async def test_send_pdf_from_page(live: LiveSystem, page: Any) -> None:
+    await _lead_sends(live, text="Pode me mandar a proposta?")
+
+    await _log_in(page)
+    await page.set_input_files(
+        "input[name=file]",
+        files=[
+            {
+                "name": "Proposta comercial.pdf",
+                "mimeType": "application/pdf",
+                "buffer": pdf_document("Proposta"),
+            }
+        ],
+    )
+    await page.fill("input[name=caption]", "Segue a proposta")
+    async with page.expect_navigation():
+        await page.click("form[data-attach-form] button[type=submit]")
+    document = page.locator(".bubble-outbound .media-document")
+    await document.wait_for()
+    await page.screenshot(path=str(ARTIFACTS / "media-send-pdf.png"))
+
+    assert await document.locator(".media-document-name").inner_text() == (
+        "Proposta comercial.pdf"
+    )
+    assert await document.locator(".media-document-icon").inner_text() == "PDF"
+    bubble = page.locator(".bubble-outbound")
+    assert await bubble.get_attribute("data-status") in {"sent", "delivered", "read"}
+    sent = live.simulator.sent_messages[-1]["request"]
+    assert sent["type"] == "document"
+    assert sent["document"]["filename"] == "Proposta comercial.pdf"
+    assert sent["document"]["caption"] == "Segue a proposta"
+    download = await page.request.get(await document.get_attribute("href"))
+    assert download.status == 200
+    assert (await download.body()).startswith(b"%PDF-")
+
+
+async def test_svg_upload_shows_error(live: LiveSystem, page: Any) -> None:
+    await _lead_sends(live, text="Oi")
+
+    await _log_in(page)
+    await page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": SVG}],
+    )
+    await page.click("form[data-attach-form] button[type=submit]")
+    error = page.locator("#attach-error")
+    await page.wait_for_function(
+        "() => document.getElementById('attach-error').textContent.length > 0"
+    )
+    await page.screenshot(path=str(ARTIFACTS / "media-send-svg-rejected.png"))
+
+    assert await error.inner_text() == "Arquivos SVG não são aceitos pelo WhatsApp."
+    assert live.simulator.sent_messages == []
+
+
+async def test_video_plays_to_end(live: LiveSystem, page: Any) -> None:
+    await _lead_sends(live, type="video", caption="Aula inaugural")
+    await _wait_for_stored(live, 1)
+
+    await _log_in(page)
+    video = page.locator("video.media-video")
+    await video.wait_for()
+    played = await video.evaluate(
+        """video => new Promise((resolve) => {
+            video.muted = true;
+            video.addEventListener("ended", () => resolve({
+                ended: true, width: video.videoWidth, duration: video.duration,
+            }));
+            video.addEventListener("error", () => resolve({ended: false}));
+            video.play().catch((error) => resolve({ended: false, error: String(error)}));
+        })"""
+    )
+    await page.screenshot(path=str(ARTIFACTS / "media-video.png"))
+
+    assert played["ended"] is True, played
+    assert played["width"] == 16
+    assert played["duration"] == 1

@@ -104,6 +104,21 @@ def _start_nginx(config: Path, https_port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("nginx did not start")
 
 
+async def _read_first_stream_event(client: httpx.AsyncClient, token: str) -> None:
+    """Open the event stream through nginx and read its first event unbuffered."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with client.stream("GET", "/api/events", headers=headers) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        received = ""
+        async with asyncio.timeout(10):
+            async for chunk in stream.aiter_text():
+                received += chunk.replace("\r\n", "\n")
+                if "\n\n" in received:
+                    break
+        assert "event: hello" in received
+
+
 @pytest.mark.skipif(not NGINX.exists(), reason="needs Debian's nginx package")
 async def test_nginx_in_front_of_two_workers(postgres_url: str, tmp_path: Path) -> None:
     hub_port, http_port, https_port = free_port(), free_port(), free_port()
@@ -148,6 +163,8 @@ async def test_nginx_in_front_of_two_workers(postgres_url: str, tmp_path: Path) 
                 "/webhook", content=body, headers=signed_headers(body)
             )
             assert delivery.status_code == 200
+
+            await _read_first_stream_event(client, token)
 
             metrics = await client.get("/metrics")
             assert metrics.status_code == 404

@@ -64,7 +64,7 @@ async def message_history(
 async def send_text(
     body: SendTextRequest, session: Session, state: State, user: CurrentUser
 ) -> dict[str, Any]:
-    """Send free text inside the 24-hour window; answer with the stored message.
+    """Send free text inside the 24-hour window and return the stored message.
 
     The pending message is committed before Meta is called, so it survives a
     failure of the call and shows at once in other browsers.

@@ -464,7 +464,7 @@ async def _remember_returned_wa_id(
 
 
 def new_message_event(message: Message) -> Event:
-    """The event that shows a just-stored outbound message in every browser."""
+    """Build the event that shows a just-stored outbound message in every browser."""
     return Event(
         "message.new",
         {

@@ -43,7 +43,7 @@ async def verify_webhook(
     verify_token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
     challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
 ) -> PlainTextResponse:
-    """Answer Meta's subscription check with the bare challenge."""
+    """Return the bare challenge to Meta's subscription check, or 403."""
     expected = app_state(request).settings.webhook_verify_token.get_secret_value()
     token_ok = verify_token is not None and hmac.compare_digest(
         verify_token.encode(), expected.encode()

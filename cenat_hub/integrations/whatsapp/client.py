@@ -82,7 +82,7 @@ class GraphClient:
         )
         media_id = body.get("id")
         if not isinstance(media_id, str | int) or isinstance(media_id, bool):
-            raise GraphAPIError(502, None, "upload answer without a media id")
+            raise GraphAPIError(502, None, "upload response without a media id")
         return str(media_id)
 
     @asynccontextmanager

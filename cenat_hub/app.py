@@ -42,6 +42,7 @@ from cenat_hub.ops.metrics import RequestMetricsMiddleware
 from cenat_hub.security.crypto import TokenCipher
 from cenat_hub.templates.api import router as templates_router
 from cenat_hub.templates.pages import router as templates_pages_router
+from cenat_hub.web.api_docs import router as api_docs_router
 from cenat_hub.web.pages import router as pages_router
 from cenat_hub.web.request_id import RequestIdMiddleware
 from cenat_hub.web.security import install_security_headers
@@ -148,7 +149,13 @@ def create_app(
             await state.engine.dispose()
             log.info("app.stopped")
 
-    app = FastAPI(title="Cenat Hub", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Cenat Hub",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     install_error_handler(app)
     install_security_headers(app)
     app.add_middleware(RequestMetricsMiddleware)
@@ -183,6 +190,7 @@ def create_app(
         auth_pages_router,
         templates_pages_router,
         crm_pages_router,
+        api_docs_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -79,7 +79,9 @@ def _check_tools(settings: Settings) -> list[CheckResult]:
             )
         )
     else:
-        results.append(CheckResult("web_assets", OK, "htmx files installed"))
+        results.append(
+            CheckResult("web_assets", OK, "htmx and Swagger UI files installed")
+        )
     return results
 
 

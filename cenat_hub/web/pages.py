@@ -44,6 +44,8 @@ router = APIRouter(include_in_schema=False)
 VENDOR_FILES = {
     "htmx.min.js": ("htmx.org", "dist/htmx.min.js"),
     "sse.js": ("htmx-ext-sse", "dist/sse.js"),
+    "swagger-ui-bundle.js": ("swagger-ui-dist", "swagger-ui-bundle.js"),
+    "swagger-ui.css": ("swagger-ui-dist", "swagger-ui.css"),
 }
 
 
@@ -259,4 +261,5 @@ async def vendor_file(name: str, state: State) -> FileResponse:
         raise NotFoundError(
             f"Static file {name} is not installed; run `npm ci` in the project folder."
         )
-    return FileResponse(path, media_type="text/javascript")
+    media_type = "text/css" if name.endswith(".css") else "text/javascript"
+    return FileResponse(path, media_type=media_type)

@@ -58,10 +58,13 @@ _NEEDS_BUSINESS_MESSAGE = {"interactive_button", "reaction", "list"}
 
 
 class LeadPlayer:
-    """Makes the demo leads take turns writing to one business number.
+    """Makes the demo leads take turns writing to the business numbers.
 
-    Turns follow a fixed script, so two runs send the same sequence; each lead's
-    first message carries a click-to-WhatsApp ad referral.
+    Turns follow a fixed script, so two runs send the same sequence, and each
+    lead's first message carries a click-to-WhatsApp ad referral. Lead ``i``
+    writes to number ``i`` modulo the count of numbers. The first lead moves to
+    the next number every round, so with two or more numbers one contact has a
+    conversation on each.
     """
 
     def __init__(
@@ -71,15 +74,19 @@ class LeadPlayer:
         interval_seconds: float = 4.0,
     ) -> None:
         self.state = state
-        self.phone_number_id = (
-            phone_number_id or state.config.numbers[0].phone_number_id
+        self.phone_number_ids = (
+            [phone_number_id]
+            if phone_number_id
+            else [number.phone_number_id for number in state.config.numbers]
         )
         self.interval_seconds = interval_seconds
         self.turn = 0
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Send one message every ``interval_seconds`` until ``stop_event`` is set."""
-        log.info("simulator.lead_player_started", phone_number_id=self.phone_number_id)
+        log.info(
+            "simulator.lead_player_started", phone_number_ids=self.phone_number_ids
+        )
         while not stop_event.is_set():
             await self.play_turn()
             with contextlib.suppress(TimeoutError):
@@ -100,17 +107,21 @@ class LeadPlayer:
             return None
 
     def next_message(self) -> LeadMessage:
-        lead = DEMO_LEADS[self.turn % len(DEMO_LEADS)]
-        first_message = self.turn < len(DEMO_LEADS)
-        message_type, fields = _SCRIPT[
-            (self.turn // len(DEMO_LEADS) + self.turn) % len(_SCRIPT)
+        lead_index = self.turn % len(DEMO_LEADS)
+        lead = DEMO_LEADS[lead_index]
+        round_index = self.turn // len(DEMO_LEADS)
+        first_message = round_index == 0
+        number_index = lead_index + (round_index if lead_index == 0 else 0)
+        phone_number_id = self.phone_number_ids[
+            number_index % len(self.phone_number_ids)
         ]
+        message_type, fields = _SCRIPT[(round_index + self.turn) % len(_SCRIPT)]
         if message_type in _NEEDS_BUSINESS_MESSAGE and not self._has_business_message(
-            lead
+            phone_number_id, lead
         ):
             message_type, fields = _SCRIPT[0]
         return LeadMessage(
-            phone_number_id=self.phone_number_id,
+            phone_number_id=phone_number_id,
             wa_id=lead.wa_id,
             name=lead.name,
             type=message_type,
@@ -118,6 +129,6 @@ class LeadPlayer:
             **fields,
         )
 
-    def _has_business_message(self, lead: DemoLead) -> bool:
+    def _has_business_message(self, phone_number_id: str, lead: DemoLead) -> bool:
         recipient = self.state.canonical_wa_id(lead.wa_id)
-        return self.state.last_message_to(self.phone_number_id, {recipient}) is not None
+        return self.state.last_message_to(phone_number_id, {recipient}) is not None

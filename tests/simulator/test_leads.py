@@ -13,6 +13,7 @@ from cenat_hub.simulator.payloads import LeadMessageType
 from tests.simulator.support import (
     LEAD_WA_ID,
     PHONE_NUMBER_ID,
+    SECOND_PHONE_NUMBER_ID,
     Simulator,
     auth,
 )
@@ -448,6 +449,40 @@ async def test_lead_player_sends_scripted_turns(simulator: Simulator) -> None:
         for webhook in simulator.receiver.received
     }
     assert {"Ana Teste", "Bruno Teste", "Carla Teste", "João Teste"} <= names
+
+
+async def test_lead_player_spreads_leads_over_numbers(simulator: Simulator) -> None:
+    player = LeadPlayer(simulator.state)
+    number_ids = [number.phone_number_id for number in simulator.state.config.numbers]
+
+    for _ in range(2 * len(DEMO_LEADS)):
+        await player.play_turn()
+
+    numbers_by_lead: dict[str, set[str]] = {}
+    for webhook in simulator.receiver.received:
+        value = webhook.value
+        for message in value.get("messages", []):
+            numbers_by_lead.setdefault(message["from"], set()).add(
+                value["metadata"]["phone_number_id"]
+            )
+    first, second, third = DEMO_LEADS[:3]
+    assert numbers_by_lead[first.wa_id] == {number_ids[0], number_ids[1]}
+    assert numbers_by_lead[second.wa_id] == {number_ids[1]}
+    assert numbers_by_lead[third.wa_id] == {number_ids[2]}
+
+
+async def test_lead_player_keeps_a_given_number(simulator: Simulator) -> None:
+    player = LeadPlayer(simulator.state, phone_number_id=SECOND_PHONE_NUMBER_ID)
+
+    for _ in range(len(DEMO_LEADS) + 2):
+        await player.play_turn()
+
+    number_ids = {
+        webhook.value["metadata"]["phone_number_id"]
+        for webhook in simulator.receiver.received
+        if webhook.value.get("messages")
+    }
+    assert number_ids == {SECOND_PHONE_NUMBER_ID}
 
 
 async def test_lead_player_run_stops_on_event(simulator: Simulator) -> None:

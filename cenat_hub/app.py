@@ -20,6 +20,7 @@ from cenat_hub.config import Settings, get_settings
 from cenat_hub.contacts.api import router as contacts_router
 from cenat_hub.conversations.api import router as conversations_router
 from cenat_hub.crm.api import router as crm_router
+from cenat_hub.crm.lost_reasons_page import router as lost_reasons_page_router
 from cenat_hub.crm.pages import router as crm_pages_router
 from cenat_hub.dashboard.api import router as dashboard_router
 from cenat_hub.dashboard.views import router as dashboard_pages_router
@@ -190,6 +191,7 @@ def create_app(
         auth_pages_router,
         templates_pages_router,
         crm_pages_router,
+        lost_reasons_page_router,
         api_docs_router,
     ):
         app.include_router(router)

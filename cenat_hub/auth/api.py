@@ -18,6 +18,8 @@ from cenat_hub.auth.schemas import (
 from cenat_hub.web.dependencies import (
     CurrentAdmin,
     CurrentUser,
+    IdPath,
+    OptionalIdQuery,
     Session,
     State,
     client_address,
@@ -102,7 +104,7 @@ async def list_users(session: Session, _admin: CurrentAdmin) -> list[UserOut]:
 
 @router.patch("/users/{user_id}")
 async def update_user(
-    user_id: int, body: UserUpdate, session: Session, admin: CurrentAdmin
+    user_id: IdPath, body: UserUpdate, session: Session, admin: CurrentAdmin
 ) -> UserOut:
     user = await service.update_user(session, admin, user_id, body)
     return UserOut.model_validate(user)
@@ -115,7 +117,7 @@ async def list_audit_entries(
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 50,
     before_id: Annotated[int | None, Query(ge=1)] = None,
     target_type: Annotated[str | None, Query(max_length=30)] = None,
-    target_id: int | None = None,
+    target_id: OptionalIdQuery = None,
 ) -> list[AuditEntryOut]:
     """Return administrative actions, newest first; page with ``before_id``."""
     rows = await audit.list_entries(

@@ -19,7 +19,7 @@ from cenat_hub.auth.schemas import MAX_PASSWORD_CHARS, UserUpdate
 from cenat_hub.errors import CenatHubError
 from cenat_hub.models import AuditLogEntry, User
 from cenat_hub.models.user import ROLE_ADMIN, ROLE_AGENT
-from cenat_hub.web.dependencies import Session, State, client_address
+from cenat_hub.web.dependencies import IdPath, Session, State, client_address
 from cenat_hub.web.pages import PageAdmin, PageUser, page_context
 from cenat_hub.web.security import set_session_cookie
 from cenat_hub.web.templating import templates
@@ -229,7 +229,7 @@ async def _update(
 @router.post("/usuarios/{user_id}/status", response_class=HTMLResponse)
 async def set_user_status(
     request: Request,
-    user_id: int,
+    user_id: IdPath,
     session: Session,
     state: State,
     admin: PageAdmin,
@@ -243,7 +243,7 @@ async def set_user_status(
 @router.post("/usuarios/{user_id}/papel", response_class=HTMLResponse)
 async def set_user_role(
     request: Request,
-    user_id: int,
+    user_id: IdPath,
     session: Session,
     state: State,
     admin: PageAdmin,
@@ -262,7 +262,7 @@ async def set_user_role(
 @router.post("/usuarios/{user_id}/senha", response_class=HTMLResponse)
 async def reset_user_password(
     request: Request,
-    user_id: int,
+    user_id: IdPath,
     session: Session,
     state: State,
     admin: PageAdmin,

@@ -14,7 +14,7 @@ from cenat_hub.channels.schemas import (
 )
 from cenat_hub.errors import NotFoundError, PermissionDeniedError
 from cenat_hub.models import User
-from cenat_hub.web.dependencies import CurrentAdmin, CurrentUser, Session, State
+from cenat_hub.web.dependencies import CurrentAdmin, CurrentUser, IdPath, Session, State
 
 router = APIRouter(prefix="/api/channels", tags=["channels"])
 users_router = APIRouter(prefix="/api/users", tags=["channels"])
@@ -46,7 +46,7 @@ async def create_channel(
 
 @router.patch("/{channel_id}")
 async def update_channel(
-    channel_id: int,
+    channel_id: IdPath,
     body: ChannelUpdate,
     session: Session,
     state: State,
@@ -60,7 +60,7 @@ async def update_channel(
 
 @router.post("/{channel_id}/deactivate")
 async def deactivate_channel(
-    channel_id: int, session: Session, admin: CurrentAdmin
+    channel_id: IdPath, session: Session, admin: CurrentAdmin
 ) -> ChannelOut:
     """Stop using a number; its history stays and its webhooks are only archived."""
     channel = await service.set_channel_active(session, channel_id, False, admin)
@@ -69,7 +69,7 @@ async def deactivate_channel(
 
 @router.post("/{channel_id}/activate")
 async def activate_channel(
-    channel_id: int, session: Session, admin: CurrentAdmin
+    channel_id: IdPath, session: Session, admin: CurrentAdmin
 ) -> ChannelOut:
     channel = await service.set_channel_active(session, channel_id, True, admin)
     return ChannelOut.model_validate(channel)
@@ -77,7 +77,7 @@ async def activate_channel(
 
 @router.post("/{channel_id}/check")
 async def check_channel(
-    channel_id: int, session: Session, state: State, _admin: CurrentAdmin
+    channel_id: IdPath, session: Session, state: State, _admin: CurrentAdmin
 ) -> ChannelCheck:
     """Ask Meta for the number behind the channel with the channel's own token."""
     channel = await service.get_channel(session, channel_id)
@@ -100,7 +100,7 @@ async def _user_channels_out(session: Session, user: User) -> UserChannelsOut:
 
 @users_router.get("/{user_id}/channels")
 async def get_user_channels(
-    user_id: int, session: Session, user: CurrentUser
+    user_id: IdPath, session: Session, user: CurrentUser
 ) -> UserChannelsOut:
     """Show which channels a user is limited to (admins, or the user themself)."""
     if not user.is_admin and user.id != user_id:
@@ -113,7 +113,7 @@ async def get_user_channels(
 
 @users_router.put("/{user_id}/channels")
 async def put_user_channels(
-    user_id: int, body: UserChannelsUpdate, session: Session, admin: CurrentAdmin
+    user_id: IdPath, body: UserChannelsUpdate, session: Session, admin: CurrentAdmin
 ) -> UserChannelsOut:
     """Limit a user to the listed channels; an empty list lets them see every channel."""
     await service.limit_user_channels(session, admin, user_id, body.channel_ids)

@@ -15,7 +15,7 @@ from cenat_hub.channels.access import agents_with_channels
 from cenat_hub.channels.schemas import ChannelCreate, ChannelUpdate
 from cenat_hub.errors import CenatHubError, ConflictError, PermissionDeniedError
 from cenat_hub.models import User
-from cenat_hub.web.dependencies import Session, State
+from cenat_hub.web.dependencies import IdPath, Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates
 
@@ -102,7 +102,7 @@ async def channels_page(
 
 @router.get("/{channel_id}/editar", response_class=HTMLResponse)
 async def edit_form(
-    channel_id: int, request: Request, session: Session, user: PageAdmin
+    channel_id: IdPath, request: Request, session: Session, user: PageAdmin
 ) -> Response:
     await service.get_channel(session, channel_id)
     return await _render_page(request, session, user, editing=channel_id)
@@ -155,7 +155,7 @@ async def create_channel(
 
 @router.post("/{channel_id}", response_class=HTMLResponse)
 async def update_channel(
-    channel_id: int,
+    channel_id: IdPath,
     request: Request,
     session: Session,
     state: State,
@@ -194,7 +194,7 @@ async def update_channel(
 
 @router.post("/{channel_id}/desativar", response_class=HTMLResponse)
 async def deactivate_channel(
-    channel_id: int, request: Request, session: Session, user: PageAdmin
+    channel_id: IdPath, request: Request, session: Session, user: PageAdmin
 ) -> Response:
     channel = await service.set_channel_active(session, channel_id, False, user)
     notice = f"Canal “{channel.name}” desativado. O histórico continua disponível."
@@ -205,7 +205,7 @@ async def deactivate_channel(
 
 @router.post("/{channel_id}/ativar", response_class=HTMLResponse)
 async def activate_channel(
-    channel_id: int, request: Request, session: Session, user: PageAdmin
+    channel_id: IdPath, request: Request, session: Session, user: PageAdmin
 ) -> Response:
     channel = await service.set_channel_active(session, channel_id, True, user)
     notice = f"Canal “{channel.name}” ativado."
@@ -216,7 +216,11 @@ async def activate_channel(
 
 @router.post("/{channel_id}/verificar", response_class=HTMLResponse)
 async def check_channel(
-    channel_id: int, request: Request, session: Session, state: State, user: PageAdmin
+    channel_id: IdPath,
+    request: Request,
+    session: Session,
+    state: State,
+    user: PageAdmin,
 ) -> Response:
     """Check the channel's token with Meta and render the outcome."""
     channel = await service.get_channel(session, channel_id)
@@ -238,7 +242,7 @@ async def check_channel(
 
 @router.post("/atendentes/{user_id}", response_class=HTMLResponse)
 async def limit_agent(
-    user_id: int,
+    user_id: IdPath,
     request: Request,
     session: Session,
     user: PageAdmin,

@@ -12,7 +12,13 @@ from cenat_hub.conversations.schemas import (
     ConversationItem,
 )
 from cenat_hub.events.hub import Event
-from cenat_hub.web.dependencies import CurrentUser, OptionalIdQuery, Session, State
+from cenat_hub.web.dependencies import (
+    CurrentUser,
+    IdPath,
+    OptionalIdQuery,
+    Session,
+    State,
+)
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -43,7 +49,7 @@ async def list_conversations(
 
 @router.post("/{conversation_id}/assign")
 async def assign_conversation(
-    conversation_id: int,
+    conversation_id: IdPath,
     body: AssignRequest,
     session: Session,
     state: State,

@@ -24,7 +24,14 @@ from cenat_hub.crm.schemas import (
     TagCreate,
 )
 from cenat_hub.db.types import utcnow
-from cenat_hub.web.dependencies import CurrentAdmin, CurrentUser, Session, State
+from cenat_hub.web.dependencies import (
+    CurrentAdmin,
+    CurrentUser,
+    IdPath,
+    OptionalIdQuery,
+    Session,
+    State,
+)
 
 router = APIRouter(prefix="/api", tags=["crm"])
 
@@ -81,7 +88,7 @@ async def create_tag(body: TagCreate, session: Session, _user: CurrentUser) -> T
 
 @router.post("/contacts/{wa_id}/tags/{tag_id}")
 async def add_tag(
-    wa_id: str, tag_id: int, session: Session, state: State, user: CurrentUser
+    wa_id: str, tag_id: IdPath, session: Session, state: State, user: CurrentUser
 ) -> ContactOut:
     contact, changed = await service.add_tag(session, user, wa_id, tag_id)
     result = await contact_summary(session, contact)
@@ -93,7 +100,7 @@ async def add_tag(
 
 @router.delete("/contacts/{wa_id}/tags/{tag_id}")
 async def remove_tag(
-    wa_id: str, tag_id: int, session: Session, state: State, user: CurrentUser
+    wa_id: str, tag_id: IdPath, session: Session, state: State, user: CurrentUser
 ) -> ContactOut:
     contact, changed = await service.remove_tag(session, user, wa_id, tag_id)
     result = await contact_summary(session, contact)
@@ -123,7 +130,7 @@ async def create_lost_reason(
 
 @router.patch("/lost-reasons/{reason_id}")
 async def update_lost_reason(
-    reason_id: int, body: LostReasonUpdate, session: Session, admin: CurrentAdmin
+    reason_id: IdPath, body: LostReasonUpdate, session: Session, admin: CurrentAdmin
 ) -> LostReasonOut:
     """Rename, reorder, or deactivate a lost reason (``is_active: false``)."""
     reason = await service.update_lost_reason(session, admin, reason_id, body)
@@ -135,9 +142,9 @@ async def export_contacts(
     session: Session,
     state: State,
     _user: CurrentUser,
-    channel_id: int | None = None,
+    channel_id: OptionalIdQuery = None,
     status: Annotated[str | None, Query(max_length=30)] = None,
-    tag_id: int | None = None,
+    tag_id: OptionalIdQuery = None,
     search: Annotated[str | None, Query(max_length=100)] = None,
 ) -> StreamingResponse:
     """Stream contacts with status, tags and notes as CSV (UTF-8 with BOM)."""

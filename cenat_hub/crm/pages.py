@@ -28,7 +28,7 @@ from cenat_hub.crm.schemas import ImportReport, StatusUpdate
 from cenat_hub.errors import CenatHubError, InvalidInputError
 from cenat_hub.models import Contact, User
 from cenat_hub.models.contact import LEAD_STATUSES
-from cenat_hub.web.dependencies import Session, State
+from cenat_hub.web.dependencies import IdPath, Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates
 
@@ -412,7 +412,7 @@ async def panel_create_tag(
 @router.delete("/crm/panel/{wa_id}/tags/{tag_id}", response_class=HTMLResponse)
 async def panel_remove_tag(
     wa_id: str,
-    tag_id: int,
+    tag_id: IdPath,
     request: Request,
     session: Session,
     state: State,

@@ -17,7 +17,7 @@ from cenat_hub.inbox.queries import ConversationRow, Cursor
 from cenat_hub.inbox.rendering import ChatContext, RowView
 from cenat_hub.models import Channel, Contact, Conversation, User
 from cenat_hub.models.contact import LEAD_STATUSES
-from cenat_hub.web.dependencies import Session, State
+from cenat_hub.web.dependencies import IdPath, OptionalIdQuery, Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.security import SESSION_COOKIE, is_valid_csrf
 from cenat_hub.web.state import AppState
@@ -142,7 +142,7 @@ async def conversations_page(
     state: State,
     user: PageUser,
     tasks: BackgroundTasks,
-    channel_id: int | None = None,
+    channel_id: OptionalIdQuery = None,
     contact: Annotated[str | None, Query(max_length=150)] = None,
     q: SearchTerm = "",
     lead_status: StatusFilter = "",
@@ -208,7 +208,7 @@ async def conversation_list(
     session: Session,
     state: State,
     user: PageUser,
-    channel_id: int | None = None,
+    channel_id: OptionalIdQuery = None,
     q: SearchTerm = "",
     lead_status: StatusFilter = "",
     after: CursorParam = None,
@@ -236,7 +236,7 @@ async def conversation_list(
 @router.get("/conversas/{conversation_id}", response_class=HTMLResponse)
 async def chat_pane(
     request: Request,
-    conversation_id: int,
+    conversation_id: IdPath,
     session: Session,
     state: State,
     user: PageUser,
@@ -264,7 +264,7 @@ async def chat_pane(
 @router.get("/conversas/{conversation_id}/mensagens", response_class=HTMLResponse)
 async def older_messages(
     request: Request,
-    conversation_id: int,
+    conversation_id: IdPath,
     session: Session,
     state: State,
     user: PageUser,
@@ -293,8 +293,8 @@ async def older_messages(
     response_class=HTMLResponse,
 )
 async def one_message(
-    conversation_id: int,
-    message_id: int,
+    conversation_id: IdPath,
+    message_id: IdPath,
     session: Session,
     state: State,
     user: PageUser,
@@ -317,7 +317,7 @@ async def one_message(
 @router.post("/conversas/{conversation_id}/lida")
 async def mark_read(
     request: Request,
-    conversation_id: int,
+    conversation_id: IdPath,
     session: Session,
     state: State,
     user: PageUser,

@@ -9,14 +9,14 @@ from cenat_hub.messages.schemas import message_to_dict
 from cenat_hub.models import Contact
 from cenat_hub.templates import service
 from cenat_hub.templates.schemas import SendTemplateRequest, template_to_dict
-from cenat_hub.web.dependencies import CurrentUser, Session, State
+from cenat_hub.web.dependencies import CurrentUser, IdPath, Session, State
 
 router = APIRouter(prefix="/api", tags=["templates"])
 
 
 @router.get("/channels/{channel_id}/templates")
 async def list_channel_templates(
-    channel_id: int,
+    channel_id: IdPath,
     session: Session,
     state: State,
     user: CurrentUser,

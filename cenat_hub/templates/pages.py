@@ -32,7 +32,7 @@ from cenat_hub.templates.components import (
     build_preview,
 )
 from cenat_hub.templates.schemas import SendTemplateRequest
-from cenat_hub.web.dependencies import Session, State
+from cenat_hub.web.dependencies import IdQuery, OptionalIdQuery, Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates as jinja
 
@@ -230,7 +230,7 @@ async def new_conversation_page(
     state: State,
     user: PageUser,
     wa_id: Annotated[str | None, Query(max_length=150)] = None,
-    channel_id: int | None = None,
+    channel_id: OptionalIdQuery = None,
     template: Annotated[str, Query(max_length=540)] = "",
 ) -> Response:
     """Show the page; ``?wa_id=`` fills in a known contact's number and name."""
@@ -260,7 +260,11 @@ async def _latest_channel_of(session: AsyncSession, contact: Contact) -> int | N
 
 @router.get("/nova-conversa/modelos", response_class=HTMLResponse)
 async def template_picker(
-    request: Request, session: Session, state: State, user: PageUser, channel_id: int
+    request: Request,
+    session: Session,
+    state: State,
+    user: PageUser,
+    channel_id: IdQuery,
 ) -> Response:
     """Render the template picker of a channel (and clear the preview)."""
     channels = await _visible_channels(session, user)
@@ -286,7 +290,7 @@ async def template_fields(
     request: Request,
     session: Session,
     user: PageUser,
-    channel_id: int,
+    channel_id: IdQuery,
     template: Annotated[str, Query(max_length=540)] = "",
 ) -> Response:
     """Render the fields of the chosen template, and its preview out of band."""
@@ -308,7 +312,7 @@ async def template_preview(
     request: Request,
     session: Session,
     user: PageUser,
-    channel_id: int,
+    channel_id: IdQuery,
     template: Annotated[str, Query(max_length=540)] = "",
 ) -> Response:
     """Render the preview bubble of the template filled with the query's values."""

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +56,8 @@ Session = Annotated[AsyncSession, Depends(get_session)]
 
 # Row ids are 32-bit integers on PostgreSQL; larger values cannot name a row.
 MAX_DATABASE_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_DATABASE_ID)]
+IdQuery = Annotated[int, Query(ge=1, le=MAX_DATABASE_ID)]
 OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_DATABASE_ID)]
 State = Annotated[AppState, Depends(app_state)]
 

@@ -138,12 +138,27 @@
     return Boolean((search && search.value.trim()) || (status && status.value));
   }
 
+  // The assignment filter is applied here as well as on the server, so a
+  // conversation that someone takes or releases joins or leaves the list.
+  function matchesAssignment(element) {
+    const filter = document.getElementById("assigned-filter");
+    const wanted = filter ? filter.value : "all";
+    const assignee = element.dataset.assigneeId || "";
+    if (wanted === "mine") return assignee !== "" && assignee === root.dataset.userId;
+    if (wanted === "unassigned") return assignee === "";
+    return true;
+  }
+
   function upsertRow(data) {
     const list = document.getElementById("conversation-list");
     if (!list || String(data.channel_id) !== root.dataset.channelId) return;
     const element = fragment(data.html);
     if (!element) return;
     const existing = document.getElementById(element.id);
+    if (!matchesAssignment(element)) {
+      if (existing) existing.remove();
+      return;
+    }
     if (!existing && listFiltered()) return;
     if (String(data.conversation_id) === openConversationId()) {
       element.classList.add("active");
@@ -188,6 +203,91 @@
     if (id && window.htmx) {
       window.htmx.ajax("GET", `/conversas/${id}`, { target: "#chat", swap: "innerHTML" });
     }
+  }
+
+  // ---- The CRM panel of the open conversation -------------------------------
+
+  const PANEL_REFRESH_MS = 150;
+  let panelTimer = null;
+  let panelLoads = 0;
+
+  function panelBody() {
+    return document.getElementById("crm-side-body");
+  }
+
+  function panelUrl(pane) {
+    const url = new URL(`/crm/panel/${encodeURIComponent(pane.dataset.waId)}`, window.location.origin);
+    url.searchParams.set("channel_id", pane.dataset.channelId);
+    return url;
+  }
+
+  // Notes are saved as the agent types; a refresh must not take the text
+  // from under their cursor, so a focused notes box keeps its text.
+  function keepNotes(body) {
+    const notes = body.querySelector("textarea[name=notes]");
+    if (!notes || document.activeElement !== notes) return null;
+    return { id: notes.id, value: notes.value, start: notes.selectionStart, end: notes.selectionEnd };
+  }
+
+  function restoreNotes(body, kept) {
+    if (!kept) return;
+    const notes = document.getElementById(kept.id);
+    if (!notes || !body.contains(notes)) return;
+    const unsaved = notes.value !== kept.value;
+    notes.value = kept.value;
+    notes.focus();
+    notes.setSelectionRange(kept.start, kept.end);
+    if (unsaved) notes.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  async function loadPanel() {
+    const body = panelBody();
+    const pane = openChat();
+    if (!body) return;
+    if (!pane || !pane.dataset.waId) {
+      body.replaceChildren();
+      return;
+    }
+    const load = ++panelLoads;
+    let html;
+    try {
+      const response = await fetch(panelUrl(pane), {
+        credentials: "same-origin",
+        headers: { "HX-Request": "true" },
+      });
+      if (!response.ok) return;
+      html = await response.text();
+    } catch (_error) {
+      return;
+    }
+    // A later load (another conversation opened meanwhile) wins.
+    if (load !== panelLoads || openChat() !== pane) return;
+    const kept = keepNotes(body);
+    if (window.htmx) {
+      window.htmx.swap(body, html, { swapStyle: "innerHTML" });
+    } else {
+      body.innerHTML = html;
+    }
+    restoreNotes(body, kept);
+    root.dataset.panelWaId = pane.dataset.waId;
+  }
+
+  function refreshPanelSoon() {
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(loadPanel, PANEL_REFRESH_MS);
+  }
+
+  function showLeadStatus(data) {
+    const badge = document.querySelector("#chat-pane .chat-sub .lead-status");
+    if (!badge || !data.lead_status) return;
+    badge.className = `lead-status status-${data.lead_status}`;
+    badge.textContent = data.lead_status_label || data.lead_status;
+  }
+
+  function setPanelOpen(open) {
+    document.body.classList.toggle("crm-open", open);
+    const toggle = document.getElementById("crm-toggle");
+    if (toggle) toggle.setAttribute("aria-expanded", open ? "true" : "false");
   }
 
   // ---- Marking as read -----------------------------------------------------
@@ -311,11 +411,21 @@
     upsertRow(JSON.parse(event.data));
   }
 
+  function onContact(event) {
+    remember(event);
+    const data = JSON.parse(event.data);
+    const pane = openChat();
+    if (!pane || pane.dataset.waId !== data.wa_id) return;
+    showLeadStatus(data);
+    refreshPanelSoon();
+  }
+
   function onResync(event) {
     remember(event);
     const data = JSON.parse(event.data);
     if (data.reload) reloadChat();
     reloadList();
+    refreshPanelSoon();
   }
 
   function connect() {
@@ -329,6 +439,7 @@
     source.addEventListener("caught-up", remember);
     source.addEventListener("message", onMessage);
     source.addEventListener("conversation", onConversation);
+    source.addEventListener("contact", onContact);
     source.addEventListener("resync", onResync);
     source.onopen = () => {
       root.dataset.stream = "open";
@@ -603,10 +714,19 @@
       toggleNotifications();
       return;
     }
+    if (event.target.closest("#crm-toggle")) {
+      setPanelOpen(!document.body.classList.contains("crm-open"));
+      return;
+    }
+    if (event.target.closest("#crm-close")) {
+      setPanelOpen(false);
+      return;
+    }
     const back = event.target.closest(".back-link");
     if (back && window.matchMedia("(max-width: 768px)").matches) {
       event.preventDefault();
       document.body.classList.remove("chat-open");
+      setPanelOpen(false);
     }
   });
 
@@ -614,8 +734,34 @@
     if (event.target.id === "channel-select") {
       const url = new URL("/conversas", window.location.origin);
       url.searchParams.set("channel_id", event.target.value);
+      const assigned = document.getElementById("assigned-filter");
+      if (assigned && assigned.value !== "all") url.searchParams.set("assigned", assigned.value);
       window.location.assign(url);
     }
+  });
+
+  // The list's filters go into the address, so a reload or a shared link
+  // shows the same list.
+  function reflectFilters(form) {
+    const url = new URL(window.location.href);
+    const fields = { q: "search-input", status: "status-filter", assigned: "assigned-filter" };
+    for (const [name, id] of Object.entries(fields)) {
+      const field = form.querySelector(`#${id}`);
+      const value = field ? field.value.trim() : "";
+      if (value && !(name === "assigned" && value === "all")) url.searchParams.set(name, value);
+      else url.searchParams.delete(name);
+    }
+    window.history.replaceState(window.history.state, "", url);
+  }
+
+  document.body.addEventListener("htmx:pushedIntoHistory", () => {
+    const form = document.getElementById("list-tools");
+    if (form) reflectFilters(form);
+  });
+
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    if (form && form.id === "list-tools" && event.detail.successful) reflectFilters(form);
   });
 
   // A conversation opened through htmx: show it and scroll to its end.
@@ -632,6 +778,8 @@
       tickWindow();
       const input = document.getElementById("composer-text");
       if (input && window.matchMedia("(min-width: 769px)").matches) input.focus();
+      setPanelOpen(false);
+      loadPanel();
     }
   });
 
@@ -656,8 +804,9 @@
   scrollToBottom();
   tickWindow();
   showNotifyState();
+  loadPanel();
   connect();
 
   // Hooks for the browser tests and for a page that wants to reconnect.
-  window.cenatInbox = { connect, disconnect, live };
+  window.cenatInbox = { connect, disconnect, live, loadPanel };
 })();

@@ -197,10 +197,10 @@ async def pipeline_card(
     tag_id: OptionalText = "",
     search: OptionalText = "",
 ) -> Response:
-    """Return one card, or 204 when the board's filters leave the lead out.
+    """Return one card, or 204 when the board's filters exclude the lead.
 
-    The board asks for a card when the events stream says a lead changed, so
-    the answer says both how the card looks and whether it stays on the board.
+    The board fetches a card when the events stream reports a changed lead,
+    so the response gives both the card and whether it stays on the board.
     """
     visible = await visible_channel_ids(session, user)
     contact_filter = _board_filter(channel_id, tag_id, search, visible)

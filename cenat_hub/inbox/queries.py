@@ -26,8 +26,8 @@ MAX_SEARCH_CHARS = 100
 MIN_NUMBER_DIGITS = 3
 # Message types that never get a bubble of their own.
 HIDDEN_TYPES = ("reaction", "edit", "revoke")
-# The list's assignment filter: the user's own conversations, the ones
-# nobody owns, or every conversation.
+# The list's assignment filter: the user's own conversations, the
+# unassigned ones, or every conversation.
 ASSIGNED_MINE = "mine"
 ASSIGNED_NOBODY = "unassigned"
 ASSIGNED_ALL = "all"

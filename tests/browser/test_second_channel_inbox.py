@@ -1,8 +1,8 @@
 """A second number added on Canais gets its own list in Conversas.
 
-The hub and the Cloud API simulator run as live servers; the lead writes
-through the simulator, which signs and posts the webhook to the hub. The test
-reads the list Chromium renders, not the API.
+The hub and the Cloud API simulator run as live servers. The lead writes
+through the simulator, which signs and posts the webhook to the hub, and the
+test reads the list Chromium renders, not the API.
 """
 
 from pathlib import Path

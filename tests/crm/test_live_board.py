@@ -1,5 +1,5 @@
-"""What the Funil board asks when the events stream reports a lead: one card
-under the board's filters and the user's channels, and the contact fragment."""
+"""The card route the live Funil board fetches, under the board's filters and
+the user's channels, and the contact fragment of the events stream."""
 
 from zoneinfo import ZoneInfo
 

@@ -27,7 +27,7 @@ HX = {"HX-Request": "true"}
 async def _three_conversations(
     client: httpx.AsyncClient, state: AppState
 ) -> dict[str, int]:
-    """One conversation of the admin, one of the agent and one of nobody."""
+    """One conversation of the admin, one of the agent and one unassigned."""
     await setup_inbox(state, client)
     agent = await make_agent(state)
     await lead_writes(

@@ -143,10 +143,9 @@
     return document.querySelector(`.pipeline-column[data-status="${CSS.escape(status)}"]`);
   }
 
-  // Put a freshly rendered card where its status says: in place when it
-  // stays in its column, at the top of the new column when it moved. The
-  // card is looked up again here, since the events stream may have placed
-  // it while a request was on its way.
+  // Place a freshly rendered card in the column of its status: in place when
+  // it stays in its column, at the top of the new column when it moved. The
+  // card is looked up again because the stream may have placed it meanwhile.
   function placeCard(updated, waId) {
     const existing = cardFor(waId);
     const from = existing && existing.closest(".pipeline-column");
@@ -179,9 +178,9 @@
   const REFRESH_DELAY_MS = 120;
   const pendingCards = new Map();
 
-  // Ask the server for the card under the board's current filters: it
-  // answers 204 when the lead is filtered out or on a channel this user
-  // does not see, so the rules live in one place.
+  // Fetch the card under the board's current filters. The server returns
+  // 204 when the filters or the user's channels exclude the lead, so the
+  // rules live in one place.
   async function refreshCard(waId) {
     const board = document.getElementById("pipeline-board");
     if (!board) return;

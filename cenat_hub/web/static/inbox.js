@@ -221,8 +221,8 @@
     return url;
   }
 
-  // Notes are saved as the agent types; a refresh must not take the text
-  // from under their cursor, so a focused notes box keeps its text.
+  // Notes are saved as the agent types. A refresh must not replace the text
+  // under their cursor, so a focused notes box keeps its text.
   function keepNotes(body) {
     const notes = body.querySelector("textarea[name=notes]");
     if (!notes || document.activeElement !== notes) return null;

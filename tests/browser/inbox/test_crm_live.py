@@ -1,8 +1,8 @@
 """The CRM panel inside Conversas and the Funil board, live across two browsers.
 
-One browser context works in Conversas and another keeps the Funil open; a
-change in either shows in the other through the events stream, and a flag set
-on each page before the change proves that neither page reloaded.
+One browser context works in Conversas and another keeps the Funil open. A
+change in either shows in the other through the events stream. A flag set on
+each page before the change proves that neither page reloaded.
 """
 
 from collections.abc import AsyncIterator
@@ -71,7 +71,7 @@ def _card(board: Page, status: str, name: str) -> Locator:
     return _column(board, status).locator(".lead-card", has_text=name)
 
 
-async def test_panel_status_moves_the_card_on_an_open_board(
+async def test_panel_status_moves_board_card(
     page: Page, board: Page, http: httpx.AsyncClient, seed_state: AppState
 ) -> None:
     await make_channel(seed_state)
@@ -102,7 +102,7 @@ async def test_panel_status_moves_the_card_on_an_open_board(
     await page.screenshot(path=ARTIFACTS / "conversas-crm-panel.png")
 
 
-async def test_dragging_on_the_board_updates_the_panel(
+async def test_board_drag_updates_panel(
     page: Page, board: Page, http: httpx.AsyncClient, seed_state: AppState
 ) -> None:
     await make_channel(seed_state)
@@ -132,7 +132,7 @@ async def test_dragging_on_the_board_updates_the_panel(
     assert await page.evaluate("window.sameInbox === true")
 
 
-async def test_new_tag_with_a_colour_from_the_panel(
+async def test_panel_creates_coloured_tags(
     page: Page, board: Page, http: httpx.AsyncClient, seed_state: AppState
 ) -> None:
     await make_channel(seed_state)
@@ -167,7 +167,7 @@ async def test_new_tag_with_a_colour_from_the_panel(
     assert await board.evaluate("window.sameBoard === true")
 
 
-async def test_panel_opens_from_a_toggle_on_a_phone(
+async def test_phone_panel_toggle(
     browser: Browser,
     live_server: LiveServer,
     http: httpx.AsyncClient,
@@ -198,7 +198,7 @@ async def test_panel_opens_from_a_toggle_on_a_phone(
         await context.close()
 
 
-async def test_assignment_filter_in_the_list(
+async def test_list_assignment_filter(
     page: Page, http: httpx.AsyncClient, seed_state: AppState
 ) -> None:
     await make_channel(seed_state)

@@ -248,3 +248,33 @@ async def test_list_assignment_filter(
     await page.reload()
     await expect(page.locator("#assigned-filter")).to_have_value("mine")
     await expect(rows).to_have_count(1)
+
+
+async def test_panel_refresh_keeps_typed_notes(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await make_channel(seed_state)
+    await make_user(seed_state)
+    await _lead_writes(http, "wamid.CL7", "Pode me ligar?")
+    panel = await _open_chat(page, "Ana Teste")
+    notes = panel.locator("textarea[name=notes]")
+    await notes.click()
+    await page.evaluate("document.getElementById('crm-panel').dataset.first = 'yes'")
+
+    await page.keyboard.type("Ligar")
+
+    # The save publishes contact.updated, so the panel is fetched again while
+    # the notes box has the focus.
+    await expect(page.locator("#crm-panel[data-first]")).to_have_count(0)
+    await expect(page.locator("#crm-panel .notes-status")).to_contain_text("Salvo")
+    await page.keyboard.type(" amanhã")
+    await expect(notes).to_have_value("Ligar amanhã")
+    headers = await login(http, "admin@teste.invalid", ADMIN_PASSWORD)
+    saved = None
+    for _ in range(50):
+        contact = await http.get(f"/api/contacts/{LEAD}", headers=headers)
+        saved = contact.json()["notes"]
+        if saved == "Ligar amanhã":
+            break
+        await page.wait_for_timeout(200)
+    assert saved == "Ligar amanhã"

@@ -15,6 +15,7 @@ from cenat_hub.web.state import AppState
 from tests.browser.inbox.conftest import ARTIFACTS, LiveServer, log_in, post_signed
 from tests.factories import (
     ADMIN_PASSWORD,
+    CHANNEL_2,
     login,
     make_agent,
     make_channel,
@@ -278,3 +279,45 @@ async def test_panel_refresh_keeps_typed_notes(
             break
         await page.wait_for_timeout(200)
     assert saved == "Ligar amanhã"
+
+
+async def test_new_leads_join_filtered_board(
+    board: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    first = await make_channel(seed_state)
+    await make_channel(seed_state, CHANNEL_2)
+    await make_user(seed_state)
+    await _lead_writes(http, "wamid.CL8", "Primeira", name="Ana Teste")
+    await log_in(board)
+    await board.goto(f"/funil?channel_id={first.id}")
+    await expect(board.locator("body")).to_have_attribute("data-board-stream", "open")
+    await board.evaluate("window.sameBoard = true")
+    novo = _column(board, "novo")
+    await expect(novo.locator(".lead-card")).to_have_count(1)
+
+    await _lead_writes(
+        http,
+        "wamid.CL9",
+        "Oi do outro número",
+        wa_id="5511900000003",
+        name="Caio Teste",
+        phone_number_id=CHANNEL_2["phone_number_id"],
+    )
+    await _lead_writes(
+        http, "wamid.CL10", "Oi", wa_id="5511900000002", name="Bia Teste"
+    )
+
+    await expect(_card(board, "novo", "Bia Teste")).to_be_visible()
+    await expect(novo.locator("[data-count]")).to_have_text("2")
+    await expect(novo.locator(".lead-card").first).to_contain_text("Bia Teste")
+    # Caio wrote to the other number: once the hub has stored him and the
+    # stream has had time to pass the change on, he is still off this board.
+    headers = await login(http, "admin@teste.invalid", ADMIN_PASSWORD)
+    for _ in range(50):
+        if (await http.get("/api/contacts/5511900000003", headers=headers)).is_success:
+            break
+        await board.wait_for_timeout(100)
+    await board.wait_for_timeout(800)
+    await expect(board.locator(".lead-card", has_text="Caio Teste")).to_have_count(0)
+    await expect(novo.locator("[data-count]")).to_have_text("2")
+    assert await board.evaluate("window.sameBoard === true")

@@ -132,14 +132,18 @@
 
   // ---- Conversation list ---------------------------------------------------
 
-  function listFiltered() {
+  function listSearched() {
     const search = document.getElementById("search-input");
-    const status = document.getElementById("status-filter");
-    return Boolean((search && search.value.trim()) || (status && status.value));
+    return Boolean(search && search.value.trim());
   }
 
-  // The assignment filter is applied here as well as on the server, so a
-  // conversation that someone takes or releases joins or leaves the list.
+  function matchesStatus(element) {
+    const status = document.getElementById("status-filter");
+    return !status || !status.value || element.dataset.leadStatus === status.value;
+  }
+
+  // The status and assignment filters are applied here as well as on the
+  // server, so a conversation that changes joins or leaves the list.
   function matchesAssignment(element) {
     const filter = document.getElementById("assigned-filter");
     const wanted = filter ? filter.value : "all";
@@ -155,11 +159,12 @@
     const element = fragment(data.html);
     if (!element) return;
     const existing = document.getElementById(element.id);
-    if (!matchesAssignment(element)) {
+    if (!matchesAssignment(element) || !matchesStatus(element)) {
       if (existing) existing.remove();
       return;
     }
-    if (!existing && listFiltered()) return;
+    // Only the server can tell whether a new conversation matches a search.
+    if (!existing && listSearched()) return;
     if (String(data.conversation_id) === openConversationId()) {
       element.classList.add("active");
       updateWindow(data.window_closes_at);

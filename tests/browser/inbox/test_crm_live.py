@@ -321,3 +321,31 @@ async def test_new_leads_join_filtered_board(
     await expect(board.locator(".lead-card", has_text="Caio Teste")).to_have_count(0)
     await expect(novo.locator("[data-count]")).to_have_text("2")
     assert await board.evaluate("window.sameBoard === true")
+
+
+async def test_status_filter_drops_changed_rows(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await make_channel(seed_state)
+    await make_user(seed_state)
+    await _lead_writes(http, "wamid.CL11", "Oi", wa_id=LEAD, name="Ana Teste")
+    await _lead_writes(
+        http, "wamid.CL12", "Olá", wa_id="5511900000002", name="Bia Teste"
+    )
+    headers = await login(http, "admin@teste.invalid", ADMIN_PASSWORD)
+    await log_in(page)
+    await expect(page.locator("#inbox")).to_have_attribute("data-stream", "open")
+    await page.locator("#status-filter").select_option("novo")
+    rows = page.locator("#conversation-list .conv-row")
+    await expect(rows).to_have_count(2)
+
+    changed = await http.patch(
+        f"/api/contacts/{LEAD}/status",
+        json={"lead_status": "contato"},
+        headers=headers,
+    )
+    assert changed.status_code == 200
+
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Bia Teste")
+    assert "status=novo" in page.url

@@ -234,6 +234,49 @@
     return { id: notes.id, value: notes.value, start: notes.selectionStart, end: notes.selectionEnd };
   }
 
+  // A refresh must not close a form the agent opened (a new tag, the lost
+  // reason) or clear what they typed in it, so open <details> keep both.
+  function keepOpenForms(body) {
+    const forms = [];
+    for (const details of body.querySelectorAll("details[open]")) {
+      const fields = [];
+      for (const field of details.querySelectorAll("input, select, textarea")) {
+        if (field.type === "hidden" || !field.name) continue;
+        fields.push({ name: field.name, value: field.value, checked: field.checked, type: field.type });
+      }
+      forms.push({ key: details.className, fields });
+    }
+    const active = document.activeElement;
+    const focused =
+      active && body.contains(active) && active.name && active.closest("details[open]")
+        ? { key: active.closest("details").className, name: active.name, value: active.value }
+        : null;
+    return { forms, focused };
+  }
+
+  function restoreOpenForms(body, kept) {
+    const byKey = (key) => [...body.querySelectorAll("details")].find((item) => item.className === key);
+    for (const form of kept.forms) {
+      const details = byKey(form.key);
+      if (!details) continue;
+      details.open = true;
+      for (const saved of form.fields) {
+        for (const field of details.querySelectorAll(`[name="${CSS.escape(saved.name)}"]`)) {
+          if (field.type === "radio" || field.type === "checkbox") {
+            if (field.value === saved.value) field.checked = saved.checked;
+          } else {
+            field.value = saved.value;
+          }
+        }
+      }
+    }
+    if (!kept.focused) return;
+    const details = byKey(kept.focused.key);
+    const fields = details ? details.querySelectorAll(`[name="${CSS.escape(kept.focused.name)}"]`) : [];
+    const target = [...fields].find((field) => field.type !== "radio" || field.value === kept.focused.value);
+    if (target) target.focus();
+  }
+
   function restoreNotes(body, kept) {
     if (!kept) return;
     const notes = document.getElementById(kept.id);
@@ -268,11 +311,13 @@
     // A later load (another conversation opened meanwhile) wins.
     if (load !== panelLoads || openChat() !== pane) return;
     const kept = keepNotes(body);
+    const openForms = keepOpenForms(body);
     if (window.htmx) {
       window.htmx.swap(body, html, { swapStyle: "innerHTML" });
     } else {
       body.innerHTML = html;
     }
+    restoreOpenForms(body, openForms);
     restoreNotes(body, kept);
     root.dataset.panelWaId = pane.dataset.waId;
   }

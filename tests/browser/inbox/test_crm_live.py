@@ -349,3 +349,36 @@ async def test_status_filter_drops_changed_rows(
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text("Bia Teste")
     assert "status=novo" in page.url
+
+
+async def test_panel_refresh_keeps_open_forms(
+    page: Page, http: httpx.AsyncClient, seed_state: AppState
+) -> None:
+    await make_channel(seed_state)
+    await make_user(seed_state)
+    await _lead_writes(http, "wamid.CL13", "Oi")
+    headers = await login(http, "admin@teste.invalid", ADMIN_PASSWORD)
+    panel = await _open_chat(page, "Ana Teste")
+    await panel.locator("details.new-tag summary").click()
+    await panel.locator('details.new-tag input[name=color][value="red"]').check()
+    name = panel.locator("details.new-tag input[name=name]")
+    await name.fill("Retorno")
+    await page.evaluate("document.getElementById('crm-panel').dataset.first = 'yes'")
+
+    changed = await http.patch(
+        f"/api/contacts/{LEAD}/status",
+        json={"lead_status": "qualificado"},
+        headers=headers,
+    )
+    assert changed.status_code == 200
+
+    await expect(page.locator("#crm-panel[data-first]")).to_have_count(0)
+    await expect(
+        panel.locator('.status-button[data-status="qualificado"]')
+    ).to_have_attribute("aria-pressed", "true")
+    await expect(panel.locator("details.new-tag")).to_have_attribute("open", "")
+    await expect(name).to_have_value("Retorno")
+    await expect(name).to_be_focused()
+    await expect(
+        panel.locator('details.new-tag input[name=color][value="red"]')
+    ).to_be_checked()

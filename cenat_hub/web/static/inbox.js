@@ -319,7 +319,6 @@
     }
     restoreOpenForms(body, openForms);
     restoreNotes(body, kept);
-    root.dataset.panelWaId = pane.dataset.waId;
   }
 
   function refreshPanelSoon() {

@@ -14,8 +14,9 @@ import structlog
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from cenat_hub.channels.access import can_see_channel, visible_channel_ids
 from cenat_hub.contacts.service import ContactFilter
-from cenat_hub.crm import csv_io, importing, service, views
+from cenat_hub.crm import csv_io, importing, queries, service, views
 from cenat_hub.crm.display import (
     IMPORT_REJECTION_LABELS,
     PALETTE_LABELS,
@@ -49,11 +50,14 @@ def _optional_id(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-def _board_filter(channel_id: str, tag_id: str, search: str) -> ContactFilter:
+def _board_filter(
+    channel_id: str, tag_id: str, search: str, visible: set[int] | None = None
+) -> ContactFilter:
     return ContactFilter(
         channel_id=_optional_id(channel_id),
         tag_id=_optional_id(tag_id),
         search=search.strip() or None,
+        visible=frozenset(visible) if visible is not None else None,
     )
 
 
@@ -119,7 +123,8 @@ async def pipeline_page(
     tag_id: OptionalText = "",
     search: OptionalText = "",
 ) -> Response:
-    contact_filter = _board_filter(channel_id, tag_id, search)
+    visible = await visible_channel_ids(session, user)
+    contact_filter = _board_filter(channel_id, tag_id, search, visible)
     columns = await views.board_columns(session, contact_filter)
     values = {
         "columns": columns,
@@ -134,7 +139,11 @@ async def pipeline_page(
         user,
         state,
         "crm/pipeline.html",
-        channels=list(channels.values()),
+        channels=[
+            channel
+            for channel in channels.values()
+            if can_see_channel(visible, channel.id)
+        ],
         tags=await service.list_tags(session),
         lost_reasons=await service.list_lost_reasons(session, include_inactive=False),
         **values,
@@ -159,8 +168,9 @@ async def pipeline_column_page(
         raise InvalidInputError(
             f"Page cursor {cursor[:40]!r} is invalid; reload the page."
         )
+    visible = await visible_channel_ids(session, user)
     contact_filter = replace(
-        _board_filter(channel_id, tag_id, search),
+        _board_filter(channel_id, tag_id, search, visible),
         lead_status=service.check_status(status),
     )
     cards, next_cursor = await views.column_page(session, contact_filter, page_cursor)
@@ -178,9 +188,26 @@ async def pipeline_column_page(
 
 @router.get("/funil/cards/{wa_id}", response_class=HTMLResponse)
 async def pipeline_card(
-    wa_id: str, request: Request, session: Session, state: State, user: PageUser
+    wa_id: str,
+    request: Request,
+    session: Session,
+    state: State,
+    user: PageUser,
+    channel_id: OptionalText = "",
+    tag_id: OptionalText = "",
+    search: OptionalText = "",
 ) -> Response:
-    card = await views.lead_card(session, wa_id)
+    """Return one card, or 204 when the board's filters exclude the lead.
+
+    The board fetches a card when the events stream reports a changed lead,
+    so the response gives both the card and whether it stays on the board.
+    """
+    visible = await visible_channel_ids(session, user)
+    contact_filter = _board_filter(channel_id, tag_id, search, visible)
+    contact = await service.get_contact(session, wa_id)
+    if not await queries.contact_passes(session, contact.id, contact_filter):
+        return Response(status_code=204)
+    card = await views.lead_card(session, contact.wa_id)
     return _render(request, user, state, "crm/_card.html", card=card)
 
 

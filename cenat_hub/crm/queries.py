@@ -55,6 +55,16 @@ async def pipeline_counts(
     return {status: count for status, count in rows}
 
 
+async def contact_passes(
+    session: AsyncSession, contact_id: int, contact_filter: ContactFilter
+) -> bool:
+    """Tell whether one contact passes a filter, as the board would show it."""
+    statement = apply_filter(
+        select(Contact.id).where(Contact.id == contact_id), contact_filter
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
 async def pipeline_page(
     session: AsyncSession,
     contact_filter: ContactFilter,

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.channels.access import visible_channel_ids
+from cenat_hub.i18n import gettext
 from cenat_hub.inbox import queries, rendering, views
 from cenat_hub.inbox.rendering import RowView
 from cenat_hub.models import Contact, Conversation, Message, User
@@ -66,8 +68,35 @@ class FragmentRenderer:
             ids = await queries.conversation_ids_of_contact(
                 self.session, contact_id, await self.channel_ids()
             )
-            return await self.conversation_rows(ids)
+            return await self.contact_fragments(contact_id) + (
+                await self.conversation_rows(ids)
+            )
         return []
+
+    async def contact_fragments(self, contact_id: int) -> list[Fragment]:
+        """Tell the CRM panel and the Funil board that a lead changed.
+
+        Only the ids and the status travel; each page fetches what it shows,
+        through routes that apply its own filters.
+        """
+        visible = await visible_channel_ids(self.session, self.user)
+        contact = await queries.visible_contact(self.session, contact_id, visible)
+        if contact is None:
+            return []
+        label = rendering.LEAD_STATUS_LABELS.get(
+            contact.lead_status, contact.lead_status
+        )
+        return [
+            Fragment(
+                "contact",
+                {
+                    "contact_id": contact.id,
+                    "wa_id": contact.wa_id,
+                    "lead_status": contact.lead_status,
+                    "lead_status_label": gettext(label),
+                },
+            )
+        ]
 
     async def _message_event(self, message_id: int, *, is_new: bool) -> list[Fragment]:
         message = await self.session.get(Message, message_id)
@@ -123,13 +152,21 @@ class FragmentRenderer:
                 continue
             if row.conversation.last_message_at is None:
                 continue
-            view = RowView(row.conversation, row.contact, self.zone)
+            view = RowView(
+                row.conversation,
+                row.contact,
+                self.zone,
+                assignee_name=row.assignee_name,
+            )
             fragments.append(
                 Fragment(
                     "conversation",
                     {
                         "conversation_id": conversation_id,
                         "channel_id": row.conversation.channel_id,
+                        "contact_id": row.contact.id,
+                        "wa_id": row.contact.wa_id,
+                        "assignee_id": row.conversation.assignee_id,
                         "sort": view.sort_value,
                         "window_closes_at": rendering.iso(view.window_closes_at),
                         "html": views.render_row(view),

@@ -27,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 
 SearchTerm = Annotated[str, Query(max_length=queries.MAX_SEARCH_CHARS)]
 StatusFilter = Annotated[str, Query(alias="status", max_length=30)]
+AssignedParam = Annotated[str, Query(max_length=20)]
 CursorParam = Annotated[str | None, Query(max_length=60)]
 
 
@@ -45,6 +46,10 @@ def _status(value: str) -> str | None:
     return value if value in LEAD_STATUSES else None
 
 
+def _assigned(value: str) -> str:
+    return value if value in queries.ASSIGNED_FILTERS else queries.ASSIGNED_ALL
+
+
 def _chat_url(contact: Contact, channel_id: int) -> str:
     return "/conversas?" + urlencode(
         {"contact": contact.wa_id, "channel_id": channel_id}
@@ -53,13 +58,21 @@ def _chat_url(contact: Contact, channel_id: int) -> str:
 
 async def _list_rows(
     session: AsyncSession,
+    user: User,
     channel: Channel,
     search: str,
     lead_status: str | None,
+    assigned: str,
     after: Cursor | None,
 ) -> tuple[list[ConversationRow], str | None]:
     rows = await queries.conversation_page(
-        session, channel.id, search=search, lead_status=lead_status, after=after
+        session,
+        channel.id,
+        search=search,
+        lead_status=lead_status,
+        assigned=assigned,
+        user_id=user.id,
+        after=after,
     )
     next_cursor = None
     if len(rows) == queries.CONVERSATIONS_PER_PAGE:
@@ -76,17 +89,29 @@ def _list_context(
     next_cursor: str | None,
     search: str,
     lead_status: str | None,
+    assigned: str,
     after: str | None,
     open_conversation_id: int | None = None,
 ) -> dict[str, object]:
     zone = _zone(state)
-    query = {"channel_id": channel.id, "q": search, "status": lead_status or ""}
+    query = {
+        "channel_id": channel.id,
+        "q": search,
+        "status": lead_status or "",
+        "assigned": assigned,
+    }
     return {
-        "rows": [RowView(row.conversation, row.contact, zone) for row in rows],
+        "rows": [
+            RowView(
+                row.conversation, row.contact, zone, assignee_name=row.assignee_name
+            )
+            for row in rows
+        ],
         "next_cursor": next_cursor,
         "next_query": urlencode({**query, "after": next_cursor or ""}),
         "search": search,
         "lead_status": lead_status,
+        "assigned": assigned,
         "after": after,
         "open_conversation_id": open_conversation_id,
     }
@@ -146,6 +171,7 @@ async def conversations_page(
     contact: Annotated[str | None, Query(max_length=150)] = None,
     q: SearchTerm = "",
     lead_status: StatusFilter = "",
+    assigned: AssignedParam = "",
 ) -> Response:
     channels = await queries.visible_channels(session, user)
     channel = _pick_channel(channels, channel_id)
@@ -168,9 +194,12 @@ async def conversations_page(
             session, state, conversation, found, channel
         )
     status = _status(lead_status)
+    assignment = _assigned(assigned)
     list_context: dict[str, object] = {}
     if channel is not None:
-        rows, next_cursor = await _list_rows(session, channel, q, status, None)
+        rows, next_cursor = await _list_rows(
+            session, user, channel, q, status, assignment, None
+        )
         list_context = _list_context(
             state,
             channel,
@@ -178,6 +207,7 @@ async def conversations_page(
             next_cursor,
             q,
             status,
+            assignment,
             None,
             chat.conversation.id if chat else None,
         )
@@ -191,6 +221,7 @@ async def conversations_page(
         older_cursor=views.older_cursor(messages),  # type: ignore[arg-type]
         before=None,
         lead_statuses=views.lead_status_choices(),
+        assigned_choices=views.assigned_choices(),
         js_texts=views.js_texts(),
         zone_name=state.settings.timezone,
         last_event_id=event_id(utcnow()),
@@ -198,6 +229,7 @@ async def conversations_page(
     )
     context.setdefault("search", q)
     context.setdefault("lead_status", status)
+    context.setdefault("assigned", assignment)
     await _after_read(session, state, receipt, tasks)
     return templates.TemplateResponse(request, "inbox/page.html", context)
 
@@ -211,12 +243,19 @@ async def conversation_list(
     channel_id: OptionalIdQuery = None,
     q: SearchTerm = "",
     lead_status: StatusFilter = "",
+    assigned: AssignedParam = "",
     after: CursorParam = None,
 ) -> Response:
     """Render the rows of one page of the list (search, filter and infinite scroll)."""
+    assignment = _assigned(assigned)
     if not request.headers.get("hx-request"):
         query = urlencode(
-            {"channel_id": channel_id or "", "q": q, "status": lead_status}
+            {
+                "channel_id": channel_id or "",
+                "q": q,
+                "status": lead_status,
+                "assigned": assignment,
+            }
         )
         return RedirectResponse(f"/conversas?{query}", status_code=303)
     channels = await queries.visible_channels(session, user)
@@ -225,9 +264,11 @@ async def conversation_list(
         return HTMLResponse("")
     status = _status(lead_status)
     rows, next_cursor = await _list_rows(
-        session, channel, q, status, Cursor.decode(after)
+        session, user, channel, q, status, assignment, Cursor.decode(after)
     )
-    context = _list_context(state, channel, rows, next_cursor, q, status, after)
+    context = _list_context(
+        state, channel, rows, next_cursor, q, status, assignment, after
+    )
     response = templates.TemplateResponse(request, "inbox/_rows.html", context)
     response.headers["HX-Push-Url"] = "false"
     return response

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.channels.access import contact_clause
 from cenat_hub.contacts.phone import digits_only
 from cenat_hub.db.folding import fold_for_search
 from cenat_hub.models import (
@@ -25,12 +26,28 @@ MAX_SEARCH_CHARS = 100
 MIN_NUMBER_DIGITS = 3
 # Message types that never get a bubble of their own.
 HIDDEN_TYPES = ("reaction", "edit", "revoke")
+# The list's assignment filter: the user's own conversations, the
+# unassigned ones, or every conversation.
+ASSIGNED_MINE = "mine"
+ASSIGNED_NOBODY = "unassigned"
+ASSIGNED_ALL = "all"
+ASSIGNED_FILTERS = (ASSIGNED_MINE, ASSIGNED_NOBODY, ASSIGNED_ALL)
 
 
 @dataclass(frozen=True)
 class ConversationRow:
     conversation: Conversation
     contact: Contact
+    assignee_name: str | None = None
+
+
+def _rows_statement() -> Select[tuple[Conversation, Contact, str | None]]:
+    """Select conversations with their contact and the name of their assignee."""
+    return (
+        select(Conversation, Contact, User.name)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .outerjoin(User, User.id == Conversation.assignee_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -113,24 +130,28 @@ async def conversation_page(
     *,
     search: str | None = None,
     lead_status: str | None = None,
+    assigned: str = ASSIGNED_ALL,
+    user_id: int | None = None,
     after: Cursor | None = None,
     limit: int = CONVERSATIONS_PER_PAGE,
 ) -> list[ConversationRow]:
     """Return a channel's conversations, newest activity first, after a cursor.
 
-    Paging by (last_message_at, id) instead of an offset keeps every page as
-    fast as the first, through the (channel_id, last_message_at) index.
+    ``assigned`` keeps the conversations of ``user_id`` (``mine``), those of
+    nobody (``unassigned``) or all of them. Paging by (last_message_at, id)
+    instead of an offset keeps every page as fast as the first, through the
+    (channel_id, last_message_at) index.
     """
-    statement = (
-        select(Conversation, Contact)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .where(
-            Conversation.channel_id == channel_id,
-            Conversation.last_message_at.is_not(None),
-        )
+    statement = _rows_statement().where(
+        Conversation.channel_id == channel_id,
+        Conversation.last_message_at.is_not(None),
     )
     if lead_status:
         statement = statement.where(Contact.lead_status == lead_status)
+    if assigned == ASSIGNED_MINE:
+        statement = statement.where(Conversation.assignee_id == user_id)
+    elif assigned == ASSIGNED_NOBODY:
+        statement = statement.where(Conversation.assignee_id.is_(None))
     if search:
         clause = _search_clause(search, channel_id)
         if clause is not None:
@@ -149,19 +170,15 @@ async def conversation_page(
         Conversation.last_message_at.desc(), Conversation.id.desc()
     ).limit(limit)
     rows = (await session.execute(statement)).all()
-    return [ConversationRow(conversation, contact) for conversation, contact in rows]
+    return [ConversationRow(*row) for row in rows]
 
 
 async def conversation_row(
     session: AsyncSession, conversation_id: int
 ) -> ConversationRow | None:
-    statement = (
-        select(Conversation, Contact)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.id == conversation_id)
-    )
+    statement = _rows_statement().where(Conversation.id == conversation_id)
     row = (await session.execute(statement)).first()
-    return ConversationRow(row[0], row[1]) if row else None
+    return ConversationRow(*row) if row else None
 
 
 async def conversation_of_contact(
@@ -282,6 +299,14 @@ async def conversation_ids_of_contact(
         Conversation.channel_id.in_(channel_ids),
     )
     return list((await session.execute(statement)).scalars())
+
+
+async def visible_contact(
+    session: AsyncSession, contact_id: int, visible: set[int] | None
+) -> Contact | None:
+    """Return the contact when a user seeing ``visible`` channels may see it."""
+    statement = select(Contact).where(Contact.id == contact_id, contact_clause(visible))
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def message_in_conversation(

@@ -318,6 +318,7 @@ class RowView:
     contact: Contact
     zone: tzinfo
     now: datetime = field(default_factory=utcnow)
+    assignee_name: str | None = None
 
     @property
     def label(self) -> str:

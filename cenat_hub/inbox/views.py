@@ -52,6 +52,18 @@ def lead_status_choices() -> list[tuple[str, str]]:
     ]
 
 
+# The assignment filter of the list, in the order the select shows it.
+ASSIGNED_LABELS = (
+    (queries.ASSIGNED_MINE, N_("Mine")),
+    (queries.ASSIGNED_NOBODY, N_("Unassigned")),
+    (queries.ASSIGNED_ALL, N_("All conversations")),
+)
+
+
+def assigned_choices() -> list[tuple[str, str]]:
+    return [(code, gettext(label)) for code, label in ASSIGNED_LABELS]
+
+
 async def chat_context(
     session: AsyncSession,
     zone: tzinfo,

@@ -41,8 +41,15 @@ async def test_contact_change_renders_rows(
             state, "admin@teste.invalid", "contact.updated", {"contact_id": contact_id}
         )
 
-    assert [fragment.kind for fragment in fragments] == ["conversation"]
-    assert "Matriculado" in fragments[0].data["html"]
+    assert [fragment.kind for fragment in fragments] == ["contact", "conversation"]
+    assert fragments[0].data == {
+        "contact_id": contact_id,
+        "wa_id": "5511900000001",
+        "lead_status": "matriculado",
+        "lead_status_label": "Matriculado",
+    }
+    assert fragments[1].data["wa_id"] == "5511900000001"
+    assert "Matriculado" in fragments[1].data["html"]
 
 
 async def test_reaction_renders_target(

@@ -128,16 +128,8 @@
     }
 
     showAlert("");
-    const updated = fragment(html).firstElementChild;
-    const from = card.closest(".pipeline-column");
-    const to = document.querySelector(`.pipeline-column[data-status="${CSS.escape(status)}"]`);
-    card.remove();
-    adjustCount(from, -1);
-    if (to) {
-      to.querySelector("[data-drop-zone]").prepend(updated);
-      adjustCount(to, 1);
-      paintTags(updated);
-      if (window.htmx) window.htmx.process(updated);
+    const updated = placeCard(fragment(html).firstElementChild, card.dataset.waId);
+    if (updated) {
       const select = updated.querySelector("[data-move-select]");
       if (select && document.activeElement === document.body) select.focus();
     }
@@ -145,6 +137,113 @@
 
   function cardFor(waId) {
     return document.querySelector(`.lead-card[data-wa-id="${CSS.escape(waId)}"]`);
+  }
+
+  function columnFor(status) {
+    return document.querySelector(`.pipeline-column[data-status="${CSS.escape(status)}"]`);
+  }
+
+  // Place a freshly rendered card in the column of its status: in place when
+  // it stays in its column, at the top of the new column when it moved. The
+  // card is looked up again because the stream may have placed it meanwhile.
+  function placeCard(updated, waId) {
+    const existing = cardFor(waId);
+    const from = existing && existing.closest(".pipeline-column");
+    const to = updated ? columnFor(updated.dataset.status) : null;
+    if (existing && from === to) {
+      existing.replaceWith(updated);
+    } else {
+      if (existing) {
+        existing.remove();
+        adjustCount(from, -1);
+      }
+      if (!to) return null;
+      to.querySelector("[data-drop-zone]").prepend(updated);
+      adjustCount(to, 1);
+    }
+    paintTags(updated);
+    if (window.htmx) window.htmx.process(updated);
+    return updated;
+  }
+
+  function removeCard(waId) {
+    const existing = cardFor(waId);
+    if (!existing) return;
+    adjustCount(existing.closest(".pipeline-column"), -1);
+    existing.remove();
+  }
+
+  // ---- Live board: what other people change shows without a reload --------
+
+  const REFRESH_DELAY_MS = 120;
+  const pendingCards = new Map();
+
+  // Fetch the card under the board's current filters. The server returns
+  // 204 when the filters or the user's channels exclude the lead, so the
+  // rules live in one place.
+  async function refreshCard(waId) {
+    const board = document.getElementById("pipeline-board");
+    if (!board) return;
+    const query = board.dataset.filterQuery || "";
+    let response;
+    try {
+      response = await fetch(
+        `/funil/cards/${encodeURIComponent(waId)}${query ? `?${query}` : ""}`,
+        { credentials: "same-origin", headers: { "HX-Request": "true" } },
+      );
+    } catch {
+      return;
+    }
+    // The filters changed while the card was on its way: the new board is right.
+    if (document.getElementById("pipeline-board") !== board) return;
+    if (board.dataset.filterQuery !== query) return;
+    const card = cardFor(waId);
+    if (card && card.getAttribute("aria-busy") === "true") return;
+    if (response.status === 204 || response.status === 404) {
+      removeCard(waId);
+      return;
+    }
+    if (!response.ok) return;
+    const updated = fragment(await response.text()).firstElementChild;
+    if (updated && updated.classList.contains("lead-card")) placeCard(updated, waId);
+  }
+
+  function refreshCardSoon(waId) {
+    if (!waId) return;
+    clearTimeout(pendingCards.get(waId));
+    pendingCards.set(
+      waId,
+      setTimeout(() => {
+        pendingCards.delete(waId);
+        refreshCard(waId);
+      }, REFRESH_DELAY_MS),
+    );
+  }
+
+  function reloadBoard() {
+    document.body.dispatchEvent(new Event("contacts-imported"));
+  }
+
+  function connectBoard() {
+    const board = document.getElementById("pipeline-board");
+    if (!board || !board.dataset.streamUrl || !window.EventSource) return;
+    const source = new EventSource(new URL(board.dataset.streamUrl, window.location.origin));
+    const onLead = (event) => {
+      const data = JSON.parse(event.data || "{}");
+      refreshCardSoon(data.wa_id);
+    };
+    // "contact": a status, tag or note changed; "conversation": a lead wrote
+    // or was written to, which may bring a new lead onto the board.
+    source.addEventListener("contact", onLead);
+    source.addEventListener("conversation", onLead);
+    source.addEventListener("resync", reloadBoard);
+    source.onopen = () => {
+      document.body.dataset.boardStream = "open";
+    };
+    source.onerror = () => {
+      document.body.dataset.boardStream = "reconnecting";
+    };
+    window.addEventListener("pagehide", () => source.close());
   }
 
   document.addEventListener("dragstart", (event) => {
@@ -215,5 +314,8 @@
   });
 
   document.addEventListener("htmx:load", (event) => paintTags(event.target));
-  document.addEventListener("DOMContentLoaded", () => paintTags(document));
+  document.addEventListener("DOMContentLoaded", () => {
+    paintTags(document);
+    connectBoard();
+  });
 })();

@@ -132,10 +132,25 @@
 
   // ---- Conversation list ---------------------------------------------------
 
-  function listFiltered() {
+  function listSearched() {
     const search = document.getElementById("search-input");
+    return Boolean(search && search.value.trim());
+  }
+
+  function matchesStatus(element) {
     const status = document.getElementById("status-filter");
-    return Boolean((search && search.value.trim()) || (status && status.value));
+    return !status || !status.value || element.dataset.leadStatus === status.value;
+  }
+
+  // The status and assignment filters are applied here as well as on the
+  // server, so a conversation that changes joins or leaves the list.
+  function matchesAssignment(element) {
+    const filter = document.getElementById("assigned-filter");
+    const wanted = filter ? filter.value : "all";
+    const assignee = element.dataset.assigneeId || "";
+    if (wanted === "mine") return assignee !== "" && assignee === root.dataset.userId;
+    if (wanted === "unassigned") return assignee === "";
+    return true;
   }
 
   function upsertRow(data) {
@@ -144,7 +159,12 @@
     const element = fragment(data.html);
     if (!element) return;
     const existing = document.getElementById(element.id);
-    if (!existing && listFiltered()) return;
+    if (!matchesAssignment(element) || !matchesStatus(element)) {
+      if (existing) existing.remove();
+      return;
+    }
+    // Only the server can tell whether a new conversation matches a search.
+    if (!existing && listSearched()) return;
     if (String(data.conversation_id) === openConversationId()) {
       element.classList.add("active");
       updateWindow(data.window_closes_at);
@@ -188,6 +208,135 @@
     if (id && window.htmx) {
       window.htmx.ajax("GET", `/conversas/${id}`, { target: "#chat", swap: "innerHTML" });
     }
+  }
+
+  // ---- The CRM panel of the open conversation -------------------------------
+
+  const PANEL_REFRESH_MS = 150;
+  let panelTimer = null;
+  let panelLoads = 0;
+
+  function panelBody() {
+    return document.getElementById("crm-side-body");
+  }
+
+  function panelUrl(pane) {
+    const url = new URL(`/crm/panel/${encodeURIComponent(pane.dataset.waId)}`, window.location.origin);
+    url.searchParams.set("channel_id", pane.dataset.channelId);
+    return url;
+  }
+
+  // Notes are saved as the agent types. A refresh must not replace the text
+  // under their cursor, so a focused notes box keeps its text.
+  function keepNotes(body) {
+    const notes = body.querySelector("textarea[name=notes]");
+    if (!notes || document.activeElement !== notes) return null;
+    return { id: notes.id, value: notes.value, start: notes.selectionStart, end: notes.selectionEnd };
+  }
+
+  // A refresh must not close a form the agent opened (a new tag, the lost
+  // reason) or clear what they typed in it, so open <details> keep both.
+  function keepOpenForms(body) {
+    const forms = [];
+    for (const details of body.querySelectorAll("details[open]")) {
+      const fields = [];
+      for (const field of details.querySelectorAll("input, select, textarea")) {
+        if (field.type === "hidden" || !field.name) continue;
+        fields.push({ name: field.name, value: field.value, checked: field.checked, type: field.type });
+      }
+      forms.push({ key: details.className, fields });
+    }
+    const active = document.activeElement;
+    const focused =
+      active && body.contains(active) && active.name && active.closest("details[open]")
+        ? { key: active.closest("details").className, name: active.name, value: active.value }
+        : null;
+    return { forms, focused };
+  }
+
+  function restoreOpenForms(body, kept) {
+    const byKey = (key) => [...body.querySelectorAll("details")].find((item) => item.className === key);
+    for (const form of kept.forms) {
+      const details = byKey(form.key);
+      if (!details) continue;
+      details.open = true;
+      for (const saved of form.fields) {
+        for (const field of details.querySelectorAll(`[name="${CSS.escape(saved.name)}"]`)) {
+          if (field.type === "radio" || field.type === "checkbox") {
+            if (field.value === saved.value) field.checked = saved.checked;
+          } else {
+            field.value = saved.value;
+          }
+        }
+      }
+    }
+    if (!kept.focused) return;
+    const details = byKey(kept.focused.key);
+    const fields = details ? details.querySelectorAll(`[name="${CSS.escape(kept.focused.name)}"]`) : [];
+    const target = [...fields].find((field) => field.type !== "radio" || field.value === kept.focused.value);
+    if (target) target.focus();
+  }
+
+  function restoreNotes(body, kept) {
+    if (!kept) return;
+    const notes = document.getElementById(kept.id);
+    if (!notes || !body.contains(notes)) return;
+    const unsaved = notes.value !== kept.value;
+    notes.value = kept.value;
+    notes.focus();
+    notes.setSelectionRange(kept.start, kept.end);
+    if (unsaved) notes.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  async function loadPanel() {
+    const body = panelBody();
+    const pane = openChat();
+    if (!body) return;
+    if (!pane || !pane.dataset.waId) {
+      body.replaceChildren();
+      return;
+    }
+    const load = ++panelLoads;
+    let html;
+    try {
+      const response = await fetch(panelUrl(pane), {
+        credentials: "same-origin",
+        headers: { "HX-Request": "true" },
+      });
+      if (!response.ok) return;
+      html = await response.text();
+    } catch (_error) {
+      return;
+    }
+    // A later load (another conversation opened meanwhile) wins.
+    if (load !== panelLoads || openChat() !== pane) return;
+    const kept = keepNotes(body);
+    const openForms = keepOpenForms(body);
+    if (window.htmx) {
+      window.htmx.swap(body, html, { swapStyle: "innerHTML" });
+    } else {
+      body.innerHTML = html;
+    }
+    restoreOpenForms(body, openForms);
+    restoreNotes(body, kept);
+  }
+
+  function refreshPanelSoon() {
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(loadPanel, PANEL_REFRESH_MS);
+  }
+
+  function showLeadStatus(data) {
+    const badge = document.querySelector("#chat-pane .chat-sub .lead-status");
+    if (!badge || !data.lead_status) return;
+    badge.className = `lead-status status-${data.lead_status}`;
+    badge.textContent = data.lead_status_label || data.lead_status;
+  }
+
+  function setPanelOpen(open) {
+    document.body.classList.toggle("crm-open", open);
+    const toggle = document.getElementById("crm-toggle");
+    if (toggle) toggle.setAttribute("aria-expanded", open ? "true" : "false");
   }
 
   // ---- Marking as read -----------------------------------------------------
@@ -311,11 +460,21 @@
     upsertRow(JSON.parse(event.data));
   }
 
+  function onContact(event) {
+    remember(event);
+    const data = JSON.parse(event.data);
+    const pane = openChat();
+    if (!pane || pane.dataset.waId !== data.wa_id) return;
+    showLeadStatus(data);
+    refreshPanelSoon();
+  }
+
   function onResync(event) {
     remember(event);
     const data = JSON.parse(event.data);
     if (data.reload) reloadChat();
     reloadList();
+    refreshPanelSoon();
   }
 
   function connect() {
@@ -329,6 +488,7 @@
     source.addEventListener("caught-up", remember);
     source.addEventListener("message", onMessage);
     source.addEventListener("conversation", onConversation);
+    source.addEventListener("contact", onContact);
     source.addEventListener("resync", onResync);
     source.onopen = () => {
       root.dataset.stream = "open";
@@ -603,10 +763,19 @@
       toggleNotifications();
       return;
     }
+    if (event.target.closest("#crm-toggle")) {
+      setPanelOpen(!document.body.classList.contains("crm-open"));
+      return;
+    }
+    if (event.target.closest("#crm-close")) {
+      setPanelOpen(false);
+      return;
+    }
     const back = event.target.closest(".back-link");
     if (back && window.matchMedia("(max-width: 768px)").matches) {
       event.preventDefault();
       document.body.classList.remove("chat-open");
+      setPanelOpen(false);
     }
   });
 
@@ -614,8 +783,34 @@
     if (event.target.id === "channel-select") {
       const url = new URL("/conversas", window.location.origin);
       url.searchParams.set("channel_id", event.target.value);
+      const assigned = document.getElementById("assigned-filter");
+      if (assigned && assigned.value !== "all") url.searchParams.set("assigned", assigned.value);
       window.location.assign(url);
     }
+  });
+
+  // The list's filters go into the address, so a reload or a shared link
+  // shows the same list.
+  function reflectFilters(form) {
+    const url = new URL(window.location.href);
+    const fields = { q: "search-input", status: "status-filter", assigned: "assigned-filter" };
+    for (const [name, id] of Object.entries(fields)) {
+      const field = form.querySelector(`#${id}`);
+      const value = field ? field.value.trim() : "";
+      if (value && !(name === "assigned" && value === "all")) url.searchParams.set(name, value);
+      else url.searchParams.delete(name);
+    }
+    window.history.replaceState(window.history.state, "", url);
+  }
+
+  document.body.addEventListener("htmx:pushedIntoHistory", () => {
+    const form = document.getElementById("list-tools");
+    if (form) reflectFilters(form);
+  });
+
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    if (form && form.id === "list-tools" && event.detail.successful) reflectFilters(form);
   });
 
   // A conversation opened through htmx: show it and scroll to its end.
@@ -632,6 +827,8 @@
       tickWindow();
       const input = document.getElementById("composer-text");
       if (input && window.matchMedia("(min-width: 769px)").matches) input.focus();
+      setPanelOpen(false);
+      loadPanel();
     }
   });
 
@@ -656,8 +853,9 @@
   scrollToBottom();
   tickWindow();
   showNotifyState();
+  loadPanel();
   connect();
 
   // Hooks for the browser tests and for a page that wants to reconnect.
-  window.cenatInbox = { connect, disconnect, live };
+  window.cenatInbox = { connect, disconnect, live, loadPanel };
 })();

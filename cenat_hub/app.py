@@ -31,6 +31,7 @@ from cenat_hub.events.hub import EventHub
 from cenat_hub.events.postgres import PostgresEventHub
 from cenat_hub.events.stream import router as events_router
 from cenat_hub.i18n import LocaleMiddleware
+from cenat_hub.inbox.assignment import router as inbox_assignment_router
 from cenat_hub.inbox.pages import router as inbox_router
 from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.logging import configure_logging
@@ -182,6 +183,7 @@ def create_app(
         messages_router,
         templates_router,
         events_router,
+        inbox_assignment_router,
         inbox_router,
         media_router,
         pages_router,

@@ -11,7 +11,6 @@ from cenat_hub.conversations.schemas import (
     AssignRequest,
     ConversationItem,
 )
-from cenat_hub.events.hub import Event
 from cenat_hub.web.dependencies import (
     CurrentUser,
     IdPath,
@@ -61,16 +60,5 @@ async def assign_conversation(
     )
     item = await queries.load_item(session, conversation)
     await session.commit()
-    await state.events.publish(
-        [
-            Event(
-                "conversation.updated",
-                {
-                    "conversation_id": conversation.id,
-                    "channel_id": conversation.channel_id,
-                    "assignee_id": conversation.assignee_id,
-                },
-            )
-        ]
-    )
+    await state.events.publish([service.assignment_event(conversation)])
     return item

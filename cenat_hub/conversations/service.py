@@ -15,6 +15,7 @@ from cenat_hub.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from cenat_hub.events.hub import Event
 from cenat_hub.models import Contact, Conversation, User
 
 log = structlog.get_logger(__name__)
@@ -148,6 +149,18 @@ async def assign_conversation(
             actor_id=actor.id,
         )
     return conversation
+
+
+def assignment_event(conversation: Conversation) -> Event:
+    """Build the event that tells open inboxes a conversation changed hands."""
+    return Event(
+        "conversation.updated",
+        {
+            "conversation_id": conversation.id,
+            "channel_id": conversation.channel_id,
+            "assignee_id": conversation.assignee_id,
+        },
+    )
 
 
 def window_closes_at(conversation: Conversation | None) -> datetime | None:

@@ -42,6 +42,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("GET", "/funil/motivos"): ADMIN,
+    ("GET", "/conversas/{conversation_id}/responsavel"): USER,
+    ("POST", "/conversas/{conversation_id}/responsavel"): USER,
     ("POST", "/funil/motivos"): ADMIN,
     ("POST", "/funil/motivos/{reason_id}"): ADMIN,
     ("POST", "/login"): PUBLIC,

@@ -457,7 +457,20 @@
 
   function onConversation(event) {
     remember(event);
-    upsertRow(JSON.parse(event.data));
+    const data = JSON.parse(event.data);
+    upsertRow(data);
+    refreshAssignment(data);
+  }
+
+  // The owner shown in the chat header follows changes made in other browsers.
+  function refreshAssignment(data) {
+    const shown = document.getElementById("assignment");
+    if (!shown || !window.htmx || String(data.conversation_id) !== openConversationId()) {
+      return;
+    }
+    if ((shown.dataset.assigneeId || "") !== String(data.assignee_id ?? "")) {
+      window.htmx.trigger(document.body, "assignment-changed");
+    }
   }
 
   function onContact(event) {
@@ -835,6 +848,12 @@
   // Older messages go above: keep what the agent was reading in place.
   let heightBefore = null;
   document.body.addEventListener("htmx:beforeSwap", (event) => {
+    // A rejected take or release comes back as 403 or 409 with the owner as it is.
+    const status = event.detail.xhr.status;
+    if (event.detail.target.id === "assignment" && (status === 403 || status === 409)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
     if (event.detail.target.classList.contains("older")) {
       heightBefore = messagesBox().scrollHeight;
     }

@@ -69,8 +69,8 @@ async def send_media(
     """Send an image, audio, video, sticker or document inside the 24-hour window.
 
     The file is checked against WhatsApp's types and sizes by its content,
-    stored, and committed as a pending message before it is uploaded to Meta
-    and sent by media id.
+    stored, and committed as a pending message, shown at once in every
+    browser, before it is uploaded to Meta and sent by media id.
     """
     try:
         body = SendMediaRequest(
@@ -96,5 +96,6 @@ async def send_media(
     message, created = await sending.queue_media(session, user, body, prepared, visible)
     await session.commit()
     if created:
+        await state.events.publish([sending.new_message_event(message)])
         message = await sending.deliver(state, message.id)
     return message_to_dict(message)

@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
+from sqlalchemy import inspect
+from sqlalchemy.orm.base import NO_VALUE
 
 from cenat_hub.conversations.service import PREVIEW_LABELS, window_closes_at
 from cenat_hub.db.types import utcnow
@@ -160,6 +162,7 @@ class TemplateView:
     header_text: str | None = None
     header_link: str | None = None
     header_name: str | None = None
+    header_media_url: str | None = None
     location_name: str | None = None
     location_address: str | None = None
     body: str | None = None
@@ -169,6 +172,18 @@ class TemplateView:
 
 def _text(value: Any, limit: int = 1024) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
+
+
+def _stored_header_url(message: Message, media_id: Any) -> str | None:
+    """Return the address of our copy of an uploaded header file, if we keep one."""
+    if not isinstance(media_id, str) or not media_id:
+        return None
+    loaded = inspect(message).attrs.media_file.loaded_value
+    if loaded is NO_VALUE or loaded is None:
+        return None
+    if loaded.media_id != media_id or loaded.state != "stored":
+        return None
+    return "/api/media/" + quote(media_id, safe="")
 
 
 def template_view(message: Message) -> TemplateView:
@@ -191,6 +206,7 @@ def template_view(message: Message) -> TemplateView:
     ]
     header_format = _text(header.get("format"), 20)
     return TemplateView(
+        header_media_url=_stored_header_url(message, media.get("id")),
         name=_text(template.get("name"), 512),
         header_format=header_format.upper() if header_format else None,
         header_text=_text(header.get("text"), 60),

@@ -21,11 +21,11 @@ from starlette.datastructures import FormData, UploadFile
 
 from cenat_hub.channels.service import list_active_channels
 from cenat_hub.contacts.identity import find_contact_by_any_id
+from cenat_hub.db.types import utcnow
 from cenat_hub.errors import CenatHubError, PermissionDeniedError
 from cenat_hub.integrations.whatsapp.errors import GraphAPIError
-from cenat_hub.messages import sending
-from cenat_hub.db.types import utcnow
 from cenat_hub.media.storage import StoredFile
+from cenat_hub.messages import sending
 from cenat_hub.models import Channel, Contact, Conversation, MediaFile, Message, User
 from cenat_hub.models.media import MEDIA_STORED
 from cenat_hub.models.message import STATUS_FAILED

@@ -194,10 +194,12 @@ def template_view(message: Message) -> TemplateView:
     media = header.get("media") if isinstance(header.get("media"), dict) else {}
     location = header.get("location")
     location = location if isinstance(location, dict) else {}
+
     link = safe_link(media.get("link"))
     name = _text(media.get("filename"), 240)
     if name is None and link:
         name = urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1][:240] or None
+
     buttons = template.get("buttons")
     button_texts = [
         button["text"][:100]
@@ -205,6 +207,7 @@ def template_view(message: Message) -> TemplateView:
         if isinstance(button, dict) and isinstance(button.get("text"), str)
     ]
     header_format = _text(header.get("format"), 20)
+
     return TemplateView(
         header_media_url=_stored_header_url(message, media.get("id")),
         name=_text(template.get("name"), 512),

@@ -452,8 +452,11 @@ class HeaderUpload:
 def _record_header_copy(
     session: AsyncSession, message: Message, upload: HeaderUpload
 ) -> None:
-    """Keep our copy of the header file beside the template message, so the
-    chat shows the header and the media route serves it to who may see it."""
+    """Record our copy of the header file beside the template message.
+
+    The chat then shows the header, and the media route serves it to the users
+    who may see the message's channel.
+    """
     session.add(
         MediaFile(
             media_id=upload.media_id,

@@ -1,7 +1,7 @@
 """Starting a conversation from the "Nova conversa" page in Chromium.
 
 After the send the browser lands on the conversation in the Conversas page,
-where the tests read the template bubble as the agent sees it: the body with
+where the tests read the rendered template bubble: the body with
 its variables filled and the image header, typed as a link or uploaded.
 """
 
@@ -152,7 +152,7 @@ async def test_new_conversation_with_named_image_template(
     assert contact.json()["name"] == "Bia Teste"
 
 
-async def test_uploaded_header_image_shows_in_the_chat(
+async def test_uploaded_header_image_shows(
     live_servers: LiveServers, chromium: Browser, artifacts: Path
 ) -> None:
     async with httpx.AsyncClient(base_url=live_servers.simulator_url) as simulator:

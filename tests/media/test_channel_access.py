@@ -84,7 +84,7 @@ async def _two_channels(
     )
 
 
-async def test_limited_agent_gets_404_for_media_of_another_channel(
+async def test_media_of_hidden_channel_is_404(
     client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
 ) -> None:
     setup = await _two_channels(client, state, simulator)
@@ -105,11 +105,11 @@ async def test_limited_agent_gets_404_for_media_of_another_channel(
     for response in (hidden, hidden_download, hidden_converted):
         assert response.status_code == 404, response.text
         assert response.content != own.content
-    # The answer does not tell a hidden file from one that does not exist.
+    # The response does not distinguish a hidden file from a missing one.
     assert hidden.json()["code"] == unknown.json()["code"]
 
 
-async def test_admin_and_unlimited_agent_read_every_channel(
+async def test_unlimited_users_read_every_channel(
     client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
 ) -> None:
     setup = await _two_channels(client, state, simulator)
@@ -121,7 +121,7 @@ async def test_admin_and_unlimited_agent_read_every_channel(
             assert response.content[:2] == b"\xff\xd8"
 
 
-async def test_limited_agent_cannot_send_media_on_another_channel(
+async def test_send_to_hidden_channel_is_rejected(
     client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
 ) -> None:
     setup = await _two_channels(client, state, simulator)
@@ -148,7 +148,7 @@ async def test_limited_agent_cannot_send_media_on_another_channel(
     assert len(simulator.sent_messages) == sends_before
 
 
-async def test_client_message_id_of_another_channel_is_not_returned(
+async def test_hidden_client_message_id_conflicts(
     client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
 ) -> None:
     setup = await _two_channels(client, state, simulator)

@@ -1,5 +1,5 @@
-"""Media bubbles on the Conversas page: stored files, downloads in progress,
-failed downloads, and the limits of agents' channels on the fragments."""
+"""Media bubbles on the Conversas page: stored files, downloads in progress and
+failed downloads."""
 
 import hashlib
 import re
@@ -32,7 +32,7 @@ async def _chat(client: httpx.AsyncClient, state: AppState) -> str:
     return response.text
 
 
-async def test_stored_image_and_document_render_with_the_media_macro(
+async def test_stored_media_uses_the_macro(
     client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
 ) -> None:
     await setup_hub(client, state)
@@ -68,13 +68,15 @@ async def test_stored_image_and_document_render_with_the_media_macro(
     )
     assert link is not None
     assert link.group(1) == f"/api/media/{document.media_id}"
-    assert "/" not in link.group(2) and "<" not in link.group(2)
+    assert "/" not in link.group(2)
+    assert "<" not in link.group(2)
     assert link.group(2).endswith(".pdf")
     assert 'class="media-document-size"' in html
-    assert "media-pending" not in html and "media-failed" not in html
+    assert "media-pending" not in html
+    assert "media-failed" not in html
 
 
-async def test_pending_and_failed_downloads_show_their_state(
+async def test_download_states_are_shown(
     client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
 ) -> None:
     await setup_hub(client, state)

@@ -568,8 +568,8 @@
 
   // ---- Files -----------------------------------------------------------------
 
-  // The file chosen, dropped or pasted; the next send takes it, with the
-  // typed text as its caption.
+  // The file that was chosen, dropped or pasted. The next send takes it, with
+  // the typed text as its caption.
   let attachment = null;
   let attachModule = null;
 

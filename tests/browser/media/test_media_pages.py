@@ -161,9 +161,7 @@ async def test_send_pdf_from_composer(live: LiveSystem, page: Any) -> None:
     assert (await download.body()).startswith(b"%PDF-")
 
 
-async def test_rejected_file_marks_the_bubble_failed(
-    live: LiveSystem, page: Any
-) -> None:
+async def test_rejected_file_fails_bubble(live: LiveSystem, page: Any) -> None:
     await _lead_sends(live, text="Oi")
 
     await _log_in(page)
@@ -204,9 +202,7 @@ async def test_video_plays_to_end(live: LiveSystem, page: Any) -> None:
     assert played["duration"] == 1
 
 
-async def test_image_arriving_in_the_open_chat_shows(
-    live: LiveSystem, page: Any
-) -> None:
+async def test_arriving_image_shows(live: LiveSystem, page: Any) -> None:
     await _lead_sends(live, text="Vou mandar o comprovante")
     await _log_in(page)
 

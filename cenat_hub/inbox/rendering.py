@@ -9,13 +9,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
+from sqlalchemy import inspect
+from sqlalchemy.orm.base import NO_VALUE
 
 from cenat_hub.conversations.service import PREVIEW_LABELS, window_closes_at
 from cenat_hub.db.types import utcnow
 from cenat_hub.i18n import N_, day_label, format_time, gettext, short_when
+from cenat_hub.messages.schemas import message_to_dict
 from cenat_hub.models import Channel, Contact, Conversation, Message
 from cenat_hub.models.message import STATUS_FAILED
 
@@ -143,6 +146,81 @@ def media_url(message: Message) -> str | None:
     if not message.media_id:
         return None
     return "/api/media/" + quote(message.media_id, safe="")
+
+
+def media_view(message: Message) -> dict[str, Any]:
+    """Return the message as the media macro reads it, download state included."""
+    return message_to_dict(message)
+
+
+@dataclass
+class TemplateView:
+    """The parts of a sent template that its bubble shows, checked for type."""
+
+    name: str | None = None
+    header_format: str | None = None
+    header_text: str | None = None
+    header_link: str | None = None
+    header_name: str | None = None
+    header_media_url: str | None = None
+    location_name: str | None = None
+    location_address: str | None = None
+    body: str | None = None
+    footer: str | None = None
+    buttons: list[str] = field(default_factory=list)
+
+
+def _text(value: Any, limit: int = 1024) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _stored_header_url(message: Message, media_id: Any) -> str | None:
+    """Return the address of our copy of an uploaded header file, if we keep one."""
+    if not isinstance(media_id, str) or not media_id:
+        return None
+    loaded = inspect(message).attrs.media_file.loaded_value
+    if loaded is NO_VALUE or loaded is None:
+        return None
+    if loaded.media_id != media_id or loaded.state != "stored":
+        return None
+    return "/api/media/" + quote(media_id, safe="")
+
+
+def template_view(message: Message) -> TemplateView:
+    """Read the rendered copy of a template stored with the message it sent."""
+    template = message.template if isinstance(message.template, dict) else {}
+    header = template.get("header")
+    header = header if isinstance(header, dict) else {}
+    media = header.get("media") if isinstance(header.get("media"), dict) else {}
+    location = header.get("location")
+    location = location if isinstance(location, dict) else {}
+
+    link = safe_link(media.get("link"))
+    name = _text(media.get("filename"), 240)
+    if name is None and link:
+        name = urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1][:240] or None
+
+    buttons = template.get("buttons")
+    button_texts = [
+        button["text"][:100]
+        for button in (buttons if isinstance(buttons, list) else [])[:MAX_CARD_ITEMS]
+        if isinstance(button, dict) and isinstance(button.get("text"), str)
+    ]
+    header_format = _text(header.get("format"), 20)
+
+    return TemplateView(
+        header_media_url=_stored_header_url(message, media.get("id")),
+        name=_text(template.get("name"), 512),
+        header_format=header_format.upper() if header_format else None,
+        header_text=_text(header.get("text"), 60),
+        header_link=link,
+        header_name=name,
+        location_name=_text(location.get("name"), 300),
+        location_address=_text(location.get("address"), 300),
+        body=_text(template.get("body"), 4096) or message.content,
+        footer=_text(template.get("footer"), 60),
+        buttons=button_texts,
+    )
 
 
 def map_url(message: Message) -> str | None:

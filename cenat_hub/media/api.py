@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import ValidationError
 
+from cenat_hub.channels.access import visible_channel_ids
 from cenat_hub.errors import InvalidInputError, PermissionDeniedError
 from cenat_hub.media import outbound, serving
 from cenat_hub.messages import sending
@@ -35,7 +36,7 @@ async def get_media(
     request: Request,
     session: Session,
     state: State,
-    _user: CurrentUser,
+    user: CurrentUser,
     format: Literal["m4a"] | None = None,
     download: bool = False,
 ) -> Response:
@@ -44,11 +45,11 @@ async def get_media(
     Audio and video support range requests. ``format=m4a`` serves audio
     converted to AAC for browsers without OGG/Opus; ``download=true`` forces
     an attachment. HTML, SVG and other active types are always served as
-    ``application/octet-stream`` attachments.
+    ``application/octet-stream`` attachments. A file of a channel the user may
+    not see answers 404, as an unknown one does.
     """
-    # NOTE: every logged-in user can read every media file; per-channel access
-    # rules for agents are not applied here.
-    media_file, message = await serving.stored_media(state, session, media_id)
+    visible = await visible_channel_ids(session, user)
+    media_file, message = await serving.stored_media(state, session, media_id, visible)
     served = await serving.prepare_file(state, media_file, message, format, download)
     return serving.media_response(request, served)
 
@@ -68,8 +69,8 @@ async def send_media(
     """Send an image, audio, video, sticker or document inside the 24-hour window.
 
     The file is checked against WhatsApp's types and sizes by its content,
-    stored, and committed as a pending message before it is uploaded to Meta
-    and sent by media id.
+    stored, and committed as a pending message, shown at once in every
+    browser, before it is uploaded to Meta and sent by media id.
     """
     try:
         body = SendMediaRequest(
@@ -83,14 +84,18 @@ async def send_media(
         raise InvalidInputError(
             "Invalid send request: " + "; ".join(e["msg"] for e in exc.errors())
         ) from exc
-    existing = await sending.find_by_client_message_id(session, body.client_message_id)
+    visible = await visible_channel_ids(session, user)
+    existing = await sending.find_by_client_message_id(
+        session, body.client_message_id, visible
+    )
     if existing is not None:
         return message_to_dict(existing)
-    await sending.resolve_recipient(session, body.wa_id, body.channel_id)
+    await sending.resolve_recipient(session, body.wa_id, body.channel_id, visible)
     await session.commit()
     prepared = await outbound.prepare_upload(state.media_storage, file, body.voice)
-    message, created = await sending.queue_media(session, user, body, prepared)
+    message, created = await sending.queue_media(session, user, body, prepared, visible)
     await session.commit()
     if created:
+        await state.events.publish([sending.new_message_event(message)])
         message = await sending.deliver(state, message.id)
     return message_to_dict(message)

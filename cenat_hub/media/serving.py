@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.channels.access import can_see_channel
 from cenat_hub.errors import CenatHubError, InvalidInputError, NotFoundError
 from cenat_hub.media import convert, service
 from cenat_hub.media.filenames import content_disposition
@@ -48,15 +49,20 @@ class ServedFile:
 
 
 async def stored_media(
-    state: AppState, session: AsyncSession, media_id: str
+    state: AppState,
+    session: AsyncSession,
+    media_id: str,
+    visible: set[int] | None = None,
 ) -> tuple[MediaFile, Message | None]:
     """Return a stored media file, downloading it now if it is still pending.
 
-    The session's transaction is committed before the download so that no
-    database lock is held while Meta is called.
+    ``visible`` lists the channels the reader may see (None for every
+    channel); a file of another channel is reported as not found, so its
+    existence is not revealed. The session's transaction is committed before
+    the download so that no database lock is held while Meta is called.
     """
     media_file = await service.find_or_record_media_file(session, media_id)
-    if media_file is None:
+    if media_file is None or not can_see_channel(visible, media_file.channel_id):
         raise NotFoundError(f"Media {media_id} not found.")
     if media_file.state == MEDIA_PENDING:
         await session.commit()

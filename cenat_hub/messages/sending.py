@@ -178,11 +178,18 @@ async def resolve_recipient(
 
 
 async def find_by_client_message_id(
-    session: AsyncSession, client_message_id: str | None
+    session: AsyncSession,
+    client_message_id: str | None,
+    visible: set[int] | None = None,
 ) -> Message | None:
+    """Return the message stored under this idempotency key, or None.
+
+    A key used on a channel outside ``visible`` raises a conflict instead of
+    returning that message.
+    """
     if not client_message_id:
         return None
-    return await _existing_by_client_id(session, client_message_id, None)
+    return await _existing_by_client_id(session, client_message_id, visible)
 
 
 async def _queue_outbound(

@@ -4,6 +4,7 @@ The page works as a plain form. htmx only swaps in the template list of the
 chosen channel, the fields of the chosen template and the live preview.
 """
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -20,10 +21,13 @@ from starlette.datastructures import FormData, UploadFile
 
 from cenat_hub.channels.service import list_active_channels
 from cenat_hub.contacts.identity import find_contact_by_any_id
+from cenat_hub.db.types import utcnow
 from cenat_hub.errors import CenatHubError, PermissionDeniedError
 from cenat_hub.integrations.whatsapp.errors import GraphAPIError
+from cenat_hub.media.storage import StoredFile
 from cenat_hub.messages import sending
-from cenat_hub.models import Channel, Contact, Conversation, Message, User
+from cenat_hub.models import Channel, Contact, Conversation, MediaFile, Message, User
+from cenat_hub.models.media import MEDIA_STORED
 from cenat_hub.models.message import STATUS_FAILED
 from cenat_hub.templates import service
 from cenat_hub.templates.components import (
@@ -405,7 +409,8 @@ async def _send(
     _row, structure = await service.sendable_template(session, channel, *chosen)
     await session.commit()
 
-    media_id = await _upload_header_file(state, channel, structure, form_data, form)
+    upload = await _upload_header_file(state, channel, structure, form_data, form)
+    media_id = upload.media_id if upload else None
     # A lead known only by a business-scoped user id is prefilled with that id.
     typed_number = TYPED_NUMBER.fullmatch(form.phone) is not None
     request = SendTemplateRequest(
@@ -420,6 +425,8 @@ async def _send(
         client_message_id=_client_message_id(form_data),
     )
     message, created = await service.queue_template(session, user, request, channel)
+    if created and upload is not None:
+        _record_header_copy(session, message, upload)
     await session.commit()
     if created:
         message = await sending.deliver(state, message.id)
@@ -436,14 +443,49 @@ def _client_message_id(form_data: FormData) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class HeaderUpload:
+    """A header file uploaded to Meta, and our copy of it for the chat."""
+
+    media_id: str
+    mime_type: str
+    filename: str
+    stored: StoredFile
+
+
+def _record_header_copy(
+    session: AsyncSession, message: Message, upload: HeaderUpload
+) -> None:
+    """Record our copy of the header file beside the template message.
+
+    The chat then shows the header, and the media route serves it to the users
+    who may see the message's channel.
+    """
+    session.add(
+        MediaFile(
+            media_id=upload.media_id,
+            channel_id=message.channel_id,
+            message_id=message.id,
+            mime_type=upload.mime_type,
+            sha256=upload.stored.sha256,
+            file_size=upload.stored.size,
+            filename=upload.filename,
+            path=upload.stored.path,
+            state=MEDIA_STORED,
+            attempts=0,
+            stored_at=utcnow(),
+        )
+    )
+
+
 async def _upload_header_file(
     state: State,
     channel: Channel,
     structure: TemplateStructure,
     form_data: FormData,
     form: FormState,
-) -> str | None:
-    """Upload the file chosen for a media header to Meta and return its media id.
+) -> HeaderUpload | None:
+    """Upload the file chosen for a media header to Meta and keep a copy.
 
     A chosen file takes the place of a typed link.
     """
@@ -476,13 +518,14 @@ async def _upload_header_file(
     if header_format == "DOCUMENT" and not form.values.get("header.filename"):
         form.values["header.filename"] = upload.filename[:240]
 
+    filename = upload.filename[:240]
     try:
-        return await state.graph.upload_media(
+        media_id = await state.graph.upload_media(
             channel.phone_number_id,
             service.channel_token(state, channel),
             data,
             mime_type,
-            upload.filename[:240],
+            filename,
         )
     except GraphAPIError as exc:
         log.warning(
@@ -492,3 +535,5 @@ async def _upload_header_file(
             f"Uploading the header file failed: {exc.title}",
             fields={"header.media": exc.portuguese},
         ) from exc
+    stored = await asyncio.to_thread(state.media_storage.write_bytes, data)
+    return HeaderUpload(media_id, mime_type, filename, stored)

@@ -85,7 +85,7 @@ async def test_every_fixture_renders(
         "Rua Exemplo, 100",
         "https://maps.google.com/?q=-22.906847,-43.172897",
         "Declaração de Matrícula - João.pdf",
-        "/api/media/",
+        "media-status",
         "Mensagem de voz",
         "Figurinha",
         "Mariana Exemplo",

@@ -215,3 +215,33 @@ async def test_send_without_csrf_is_refused(
 
     assert response.status_code == 403
     assert simulator.sent_messages == []
+
+
+async def test_uploaded_header_file_is_kept_for_the_chat(
+    browser: httpx.AsyncClient, simulator: SimulatorState
+) -> None:
+    page = await browser.get("/nova-conversa")
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "phone": "11900000001",
+        "channel_id": "1",
+        "template": "material_do_curso|pt_BR",
+        "body.1": "Ana",
+        "body.2": "Psicopatologia",
+    }
+    files = {"header_file": ("aula 1.pdf", b"%PDF-1.4 fake", "application/pdf")}
+
+    sent = await browser.post("/nova-conversa", data=form, files=files)
+    chat = await browser.get(sent.headers["location"])
+
+    header = simulator.sent_messages[-1]["request"]["template"]["components"][0]
+    media_id = header["parameters"][0]["document"]["id"]
+    served = await browser.get(f"/api/media/{media_id}")
+    assert sent.status_code == 303, sent.text
+    assert chat.status_code == 200
+    assert 'class="template-header template-header-document"' in chat.text
+    assert f'href="/api/media/{media_id}" download' in chat.text
+    assert "aula 1.pdf" in chat.text
+    assert served.status_code == 200
+    assert served.content == b"%PDF-1.4 fake"
+    assert served.headers["content-disposition"].startswith("attachment")

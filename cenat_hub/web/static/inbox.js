@@ -591,8 +591,9 @@
     const text = document.getElementById("reply-text");
     if (!message || !preview || !text) return;
     replyTo = button.dataset.replyTo;
-    const source = message.querySelector(".msg-text, .media-kind, .answer-title, .msg-note");
-    text.textContent = source ? source.textContent.trim().slice(0, 160) : "";
+    const source = message.querySelector(".msg-text, .answer-title, .msg-note");
+    const summary = message.dataset.summary || (source ? source.textContent : "");
+    text.textContent = summary.trim().slice(0, 160);
     preview.hidden = false;
     const input = document.getElementById("composer-text");
     if (input) input.focus();
@@ -606,7 +607,7 @@
 
   // ---- Sending ---------------------------------------------------------------
 
-  function pendingBubble(text, clientId) {
+  function pendingBubble(text, clientId, fileName) {
     const article = document.createElement("article");
     article.className = "msg outbound local type-text";
     article.dataset.clientId = clientId;
@@ -618,9 +619,18 @@
     article.dataset.dayLabel = texts.today;
     const bubble = document.createElement("div");
     bubble.className = "bubble";
-    const body = document.createElement("p");
-    body.className = "msg-text";
-    body.textContent = text;
+    if (fileName) {
+      const file = document.createElement("p");
+      file.className = "local-file";
+      file.textContent = `📎 ${fileName}`;
+      bubble.appendChild(file);
+    }
+    if (text) {
+      const body = document.createElement("p");
+      body.className = "msg-text";
+      body.textContent = text;
+      bubble.appendChild(body);
+    }
     const meta = document.createElement("div");
     meta.className = "msg-meta";
     const ticks = document.createElement("span");
@@ -629,7 +639,7 @@
     ticks.setAttribute("aria-label", texts.sending);
     ticks.textContent = "🕓";
     meta.appendChild(ticks);
-    bubble.append(body, meta);
+    bubble.appendChild(meta);
     article.appendChild(bubble);
     return article;
   }
@@ -689,6 +699,10 @@
   }
 
   async function send(form) {
+    if (attachment) {
+      await sendFile(form);
+      return;
+    }
     const input = document.getElementById("composer-text");
     const box = messagesBox();
     const text = input.value;
@@ -725,6 +739,83 @@
     }
   }
 
+  // ---- Files -----------------------------------------------------------------
+
+  // The file that was chosen, dropped or pasted. The next send takes it, with
+  // the typed text as its caption.
+  let attachment = null;
+  let attachModule = null;
+
+  function loadAttach() {
+    attachModule = attachModule || import("/static/attach.js");
+    return attachModule;
+  }
+
+  function formatSize(bytes) {
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+    return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  }
+
+  function showAttachment() {
+    const box = document.getElementById("composer-attachment");
+    if (!box) return;
+    box.hidden = !attachment;
+    document.getElementById("composer-attachment-name").textContent = attachment
+      ? attachment.name
+      : "";
+    document.getElementById("composer-attachment-size").textContent = attachment
+      ? formatSize(attachment.size)
+      : "";
+  }
+
+  function stageFile(file) {
+    const form = document.getElementById("composer-form");
+    if (!form || form.hidden || !file) return;
+    attachment = file;
+    showAttachment();
+    const input = document.getElementById("composer-text");
+    if (input) input.focus();
+  }
+
+  function clearAttachment() {
+    attachment = null;
+    const input = document.getElementById("composer-file");
+    if (input) input.value = "";
+    showAttachment();
+  }
+
+  async function sendFile(form) {
+    const input = document.getElementById("composer-text");
+    const box = messagesBox();
+    if (!box || !input) return;
+    const file = attachment;
+    const caption = input.value.trim() ? input.value : "";
+    const conversationId = openConversationId();
+    const clientId = crypto.randomUUID();
+    const bubble = pendingBubble(caption, clientId, file.name);
+    box.appendChild(bubble);
+    fixDaySeparators(box);
+    scrollToBottom();
+    input.value = "";
+    resizeInput(input);
+    cancelReply();
+    clearAttachment();
+    try {
+      const { sendMediaFile } = await loadAttach();
+      const message = await sendMediaFile({
+        file,
+        waId: form.dataset.waId,
+        channelId: form.dataset.channelId,
+        caption,
+        clientMessageId: clientId,
+      });
+      await replaceWithServerBubble(conversationId, message.id, bubble);
+    } catch (error) {
+      markLocalFailed(bubble, error.message || texts.genericError);
+    }
+  }
+
   function resizeInput(input) {
     input.style.height = "auto";
     input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
@@ -751,6 +842,12 @@
     if (event.target.id === "composer-text") resizeInput(event.target);
   });
 
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "composer-file" && event.target.files.length) {
+      stageFile(event.target.files[0]);
+    }
+  });
+
   document.addEventListener("click", (event) => {
     const reply = event.target.closest(".reply-button");
     if (reply) {
@@ -759,6 +856,15 @@
     }
     if (event.target.closest("#cancel-reply")) {
       cancelReply();
+      return;
+    }
+    if (event.target.closest("#attach-button")) {
+      const input = document.getElementById("composer-file");
+      if (input) input.click();
+      return;
+    }
+    if (event.target.closest("#composer-attachment-remove")) {
+      clearAttachment();
       return;
     }
     const quote = event.target.closest(".quote[data-quote-target]");
@@ -832,6 +938,7 @@
     if (target && target.id === "chat") {
       document.body.classList.add("chat-open");
       cancelReply();
+      clearAttachment();
       applyRecent();
       const box = messagesBox();
       if (box) fixDaySeparators(box);
@@ -866,6 +973,10 @@
       heightBefore = null;
     }
   });
+
+  loadAttach()
+    .then(({ bindDropAndPaste }) => bindDropAndPaste(root, stageFile))
+    .catch(() => {});
 
   const box = messagesBox();
   if (box) fixDaySeparators(box);

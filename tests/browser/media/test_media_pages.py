@@ -1,9 +1,11 @@
-"""Media in real Chromium: an image with its viewer, a voice note played to its
-end (as OGG/Opus and converted to M4A), a video played to its end, and files
-sent from the page."""
+"""Media on the Conversas page in real Chromium: an image with its viewer, a
+voice note played to its end (as OGG/Opus and converted to M4A), a video played
+to its end, and files sent from the composer."""
 
 import asyncio
+import re
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -14,7 +16,7 @@ from tests.browser.media.conftest import ARTIFACTS, LiveSystem
 from tests.factories import ADMIN_PASSWORD
 from tests.media.support import LEAD, PHONE_NUMBER_ID
 
-CHAT = f"/_test/chat/{LEAD}"
+CHAT = f"/conversas?contact={LEAD}"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
@@ -43,11 +45,19 @@ async def _wait_for_stored(live: LiveSystem, expected: int) -> None:
 
 
 async def _log_in(page: Any) -> None:
-    await page.goto(f"/login?next={CHAT}")
+    await page.goto(f"/login?next={quote(CHAT, safe='')}")
     await page.fill("input[name=email]", "admin@teste.invalid")
     await page.fill("input[name=password]", ADMIN_PASSWORD)
     await page.click("button[type=submit]")
-    await page.wait_for_url(f"**{CHAT}")
+    await page.wait_for_url(re.compile(re.escape(CHAT) + "$"))
+    await page.locator("#chat-pane").wait_for()
+
+
+async def _choose_file(page: Any, name: str, mime_type: str, data: bytes) -> None:
+    await page.set_input_files(
+        "#composer-file", files=[{"name": name, "mimeType": mime_type, "buffer": data}]
+    )
+    await page.locator("#composer-attachment:not([hidden])").wait_for()
 
 
 async def test_image_and_viewer(live: LiveSystem, page: Any) -> None:
@@ -55,7 +65,7 @@ async def test_image_and_viewer(live: LiveSystem, page: Any) -> None:
     await _wait_for_stored(live, 1)
 
     await _log_in(page)
-    thumbnail = page.locator(".media-thumb img")
+    thumbnail = page.locator(".msg.inbound .media-thumb img")
     await thumbnail.wait_for()
     await page.wait_for_function(
         "() => document.querySelector('.media-thumb img').naturalWidth > 0"
@@ -83,7 +93,7 @@ async def test_voice_note_plays_to_end(
     await _wait_for_stored(live, 1)
 
     await _log_in(page)
-    audio = page.locator(".media-audio-player audio")
+    audio = page.locator(".msg.inbound .media-audio-player audio")
     await audio.wait_for()
     played = await audio.evaluate(
         """audio => new Promise((resolve) => {
@@ -114,33 +124,34 @@ async def test_voice_note_plays_to_end(
     assert 0.5 < converted["duration"] < 1.5
 
 
-async def test_send_pdf_from_page(live: LiveSystem, page: Any) -> None:
+async def test_send_pdf_from_composer(live: LiveSystem, page: Any) -> None:
     await _lead_sends(live, text="Pode me mandar a proposta?")
 
     await _log_in(page)
-    await page.set_input_files(
-        "input[name=file]",
-        files=[
-            {
-                "name": "Proposta comercial.pdf",
-                "mimeType": "application/pdf",
-                "buffer": pdf_document("Proposta"),
-            }
-        ],
+    await _choose_file(
+        page, "Proposta comercial.pdf", "application/pdf", pdf_document("Proposta")
     )
-    await page.fill("input[name=caption]", "Segue a proposta")
-    async with page.expect_navigation():
-        await page.click("form[data-attach-form] button[type=submit]")
-    document = page.locator(".bubble-outbound .media-document")
+    chosen = await page.locator("#composer-attachment-name").inner_text()
+    await page.fill("#composer-text", "Segue a proposta")
+    await page.click("#composer-form .send-button")
+    bubble = page.locator(".msg.outbound:not(.local)")
+    document = bubble.locator(".media-document")
     await document.wait_for()
+    await page.wait_for_function(
+        """() => ["sent", "delivered", "read"].includes(
+            document.querySelector(".msg.outbound").dataset.status)"""
+    )
     await page.screenshot(path=str(ARTIFACTS / "media-send-pdf.png"))
 
+    assert chosen == "Proposta comercial.pdf"
+    assert await page.locator("#composer-attachment").is_hidden()
+    assert await page.locator("#composer-text").input_value() == ""
+    assert await page.locator(".msg.outbound").count() == 1
     assert await document.locator(".media-document-name").inner_text() == (
         "Proposta comercial.pdf"
     )
     assert await document.locator(".media-document-icon").inner_text() == "PDF"
-    bubble = page.locator(".bubble-outbound")
-    assert await bubble.get_attribute("data-status") in {"sent", "delivered", "read"}
+    assert await bubble.locator(".media-caption").inner_text() == "Segue a proposta"
     sent = live.simulator.sent_messages[-1]["request"]
     assert sent["type"] == "document"
     assert sent["document"]["filename"] == "Proposta comercial.pdf"
@@ -150,22 +161,20 @@ async def test_send_pdf_from_page(live: LiveSystem, page: Any) -> None:
     assert (await download.body()).startswith(b"%PDF-")
 
 
-async def test_svg_upload_shows_error(live: LiveSystem, page: Any) -> None:
+async def test_rejected_file_fails_bubble(live: LiveSystem, page: Any) -> None:
     await _lead_sends(live, text="Oi")
 
     await _log_in(page)
-    await page.set_input_files(
-        "input[name=file]",
-        files=[{"name": "logo.svg", "mimeType": "image/svg+xml", "buffer": SVG}],
-    )
-    await page.click("form[data-attach-form] button[type=submit]")
-    error = page.locator("#attach-error")
-    await page.wait_for_function(
-        "() => document.getElementById('attach-error').textContent.length > 0"
-    )
+    await _choose_file(page, "logo.svg", "image/svg+xml", SVG)
+    await page.click("#composer-form .send-button")
+    failed = page.locator(".msg.outbound.local.failed")
+    await failed.wait_for()
     await page.screenshot(path=str(ARTIFACTS / "media-send-svg-rejected.png"))
 
-    assert await error.inner_text() == "Arquivos SVG não são aceitos pelo WhatsApp."
+    assert await failed.get_attribute("data-status") == "failed"
+    assert "logo.svg" in await failed.locator(".local-file").inner_text()
+    error = await failed.locator(".msg-error").inner_text()
+    assert error.endswith("Arquivos SVG não são aceitos pelo WhatsApp.")
     assert live.simulator.sent_messages == []
 
 
@@ -174,7 +183,7 @@ async def test_video_plays_to_end(live: LiveSystem, page: Any) -> None:
     await _wait_for_stored(live, 1)
 
     await _log_in(page)
-    video = page.locator("video.media-video")
+    video = page.locator(".msg.inbound video.media-video")
     await video.wait_for()
     played = await video.evaluate(
         """video => new Promise((resolve) => {
@@ -191,3 +200,22 @@ async def test_video_plays_to_end(live: LiveSystem, page: Any) -> None:
     assert played["ended"] is True, played
     assert played["width"] == 16
     assert played["duration"] == 1
+
+
+async def test_arriving_image_shows(live: LiveSystem, page: Any) -> None:
+    await _lead_sends(live, text="Vou mandar o comprovante")
+    await _log_in(page)
+
+    await _lead_sends(live, type="image", caption="Comprovante novo")
+    await page.wait_for_function(
+        """() => {
+            const image = document.querySelector(".msg.inbound .media-thumb img");
+            return image !== null && image.complete && image.naturalWidth > 0;
+        }""",
+        timeout=10000,
+    )
+
+    assert await page.locator(".msg.inbound .media-pending").count() == 0
+    assert await page.locator(".msg.inbound .media-caption").inner_text() == (
+        "Comprovante novo"
+    )

@@ -14,7 +14,7 @@ from cenat_hub.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from cenat_hub.i18n import LOCALE_COOKIE, set_locale, supported
+from cenat_hub.i18n import LOCALE_COOKIE, N_, set_locale, supported
 from cenat_hub.models import User
 from cenat_hub.web.dependencies import (
     Session,
@@ -70,9 +70,9 @@ async def page_admin(user: PageUser) -> User:
     if not user.is_admin:
         raise PermissionDeniedError(
             "This page needs the admin role.",
-            page_message=(
-                "Você não tem permissão para abrir esta página. "
-                "Ela é restrita a administradores."
+            page_message=N_(
+                "You are not allowed to open this page. "
+                "It is restricted to administrators."
             ),
         )
     return user

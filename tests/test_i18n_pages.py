@@ -134,7 +134,7 @@ async def test_dates_follow_the_locale(page_client: httpx.AsyncClient) -> None:
     assert re.search(r"From \d{1,2}/\d{1,2}/\d{2} to \d{1,2}/\d{1,2}/\d{2}", dashboard)
 
 
-async def test_messages_of_the_handlers_follow_the_locale(
+async def test_handler_messages_follow_locale(
     page_client: httpx.AsyncClient,
 ) -> None:
     await _switch_to_english(page_client)
@@ -173,7 +173,7 @@ def _script_texts(html: str) -> dict[str, str]:
     return json.loads(unescape(match.group(1)))
 
 
-async def test_error_page_and_script_texts_follow_the_locale(
+async def test_error_page_and_script_texts(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     await make_agent(state)

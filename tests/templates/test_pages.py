@@ -215,3 +215,23 @@ async def test_send_without_csrf_is_refused(
 
     assert response.status_code == 403
     assert simulator.sent_messages == []
+
+
+async def test_fields_fragment_in_english(browser: httpx.AsyncClient) -> None:
+    page = await browser.get("/nova-conversa")
+    switched = await browser.post(
+        "/preferencias/idioma", data={"locale": "en", "csrf_token": csrf_of(page.text)}
+    )
+    assert switched.status_code == 303
+
+    response = await browser.get(
+        "/nova-conversa/campos",
+        params={"channel_id": "1", "template": "boas_vindas_curso|pt_BR"},
+    )
+
+    html = response.text
+    assert "Message {{customer_name}}" in html
+    assert "Header image link" in html
+    assert "Send template" in html
+    assert "Mensagem {{customer_name}}" not in html
+    assert "Enviar template" not in html

@@ -30,7 +30,8 @@ router = APIRouter(include_in_schema=False)
 RECENT_AUDIT_ENTRIES = 30
 ROLE_LABELS = {ROLE_ADMIN: N_("Administrator"), ROLE_AGENT: N_("Agent")}
 
-# Messages (English ids, translated when shown) for the reasons the account rules give in error details.
+# Messages for the reasons the account rules give in error details. They are
+# English ids, translated when a page shows them.
 _ERROR_MESSAGES = {
     "invalid_email": N_("Invalid e-mail. Use an address like name@example.com."),
     "password_too_short": N_(
@@ -45,9 +46,7 @@ _ERROR_MESSAGES = {
     "self_role_change": N_(
         "You cannot change your own role. Ask another administrator."
     ),
-    "self_password_reset": N_(
-        "To change your own password, use the My password page."
-    ),
+    "self_password_reset": N_("To change your own password, use the My password page."),
     "user_not_found": N_("User not found. Reload the page."),
     "wrong_current_password": N_("The current password is wrong."),
 }
@@ -268,7 +267,9 @@ async def set_user_status(
     admin: PageAdmin,
     is_active: Annotated[bool, Form()],
 ) -> Response:
-    notice = N_("User {name} activated.") if is_active else N_("User {name} deactivated.")
+    notice = (
+        N_("User {name} activated.") if is_active else N_("User {name} deactivated.")
+    )
     changes = UserUpdate(is_active=is_active)
     return await _update(request, session, state, admin, user_id, changes, notice)
 

@@ -245,9 +245,7 @@ async def check_channel(
         result = await service.check_channel(
             state.graph, channel_id, phone_number_id, token
         )
-    context = page_context(
-        request, user, result=result, quality_labels=QUALITY_LABELS
-    )
+    context = page_context(request, user, result=result, quality_labels=QUALITY_LABELS)
     if _is_htmx(request):
         return templates.TemplateResponse(request, "channels/_check.html", context)
     return templates.TemplateResponse(request, "channels/check_page.html", context)

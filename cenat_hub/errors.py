@@ -7,6 +7,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from cenat_hub.i18n import N_, gettext
+
 log = structlog.get_logger(__name__)
 
 
@@ -19,7 +21,11 @@ class CenatHubError(Exception):
     def __init__(
         self, message: str, *, page_message: str | None = None, **details: Any
     ) -> None:
-        """``page_message`` is the Portuguese text pages show instead of ``message``."""
+        """``page_message`` is the text pages show instead of ``message``.
+
+        It is an English message id of the catalogs, translated when the page
+        is rendered.
+        """
         super().__init__(message)
         self.message = message
         self.page_message = page_message
@@ -94,10 +100,11 @@ def _error_headers(exc: CenatHubError) -> dict[str, str]:
 
 
 _PAGE_TITLES = {
-    403: "Acesso negado",
-    404: "Página não encontrada",
-    429: "Muitas tentativas",
+    403: N_("Access denied"),
+    404: N_("Page not found"),
+    429: N_("Too many attempts"),
 }
+_DEFAULT_PAGE_TITLE = N_("This page could not be opened")
 
 
 def _render_error_page(
@@ -110,8 +117,8 @@ def _render_error_page(
     context = page_context(
         request,
         getattr(request.state, "signed_in", None),
-        title=_PAGE_TITLES.get(exc.status_code, "Não foi possível abrir esta página"),
-        message=exc.page_message or exc.message,
+        title=gettext(_PAGE_TITLES.get(exc.status_code, _DEFAULT_PAGE_TITLE)),
+        message=gettext(exc.page_message or exc.message),
     )
     return templates.TemplateResponse(
         request, "error.html", context, status_code=exc.status_code, headers=headers

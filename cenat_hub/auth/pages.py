@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cenat_hub.auth import audit, service
 from cenat_hub.auth.schemas import MAX_PASSWORD_CHARS, UserUpdate
 from cenat_hub.errors import CenatHubError
+from cenat_hub.i18n import N_, format_datetime, gettext
 from cenat_hub.models import AuditLogEntry, User
 from cenat_hub.models.user import ROLE_ADMIN, ROLE_AGENT
 from cenat_hub.web.dependencies import IdPath, Session, State, client_address
@@ -27,37 +28,53 @@ from cenat_hub.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 RECENT_AUDIT_ENTRIES = 30
-ROLE_LABELS = {ROLE_ADMIN: "Administrador", ROLE_AGENT: "Atendente"}
+ROLE_LABELS = {ROLE_ADMIN: N_("Administrator"), ROLE_AGENT: N_("Agent")}
 
-# Portuguese messages for the reasons the account rules give in error details.
+# Messages for the reasons the account rules give in error details. They are
+# English ids, translated when a page shows them.
 _ERROR_MESSAGES = {
-    "invalid_email": "E-mail inválido. Use um endereço como nome@exemplo.com.",
-    "password_too_short": (
-        f"A senha é curta demais. Use pelo menos {service.MIN_PASSWORD_CHARS} "
-        "caracteres."
+    "invalid_email": N_("Invalid e-mail. Use an address like name@example.com."),
+    "password_too_short": N_(
+        "The password is too short. Use at least {minimum} characters."
     ),
-    "email_taken": "Já existe um usuário com o e-mail {email}.",
-    "invalid_role": "Papel inválido. Escolha Administrador ou Atendente.",
-    "empty_name": "Informe o nome da pessoa.",
-    "self_deactivation": (
-        "Você não pode desativar o seu próprio usuário. Peça a outro administrador."
+    "email_taken": N_("A user with the e-mail {email} already exists."),
+    "invalid_role": N_("Invalid role. Choose Administrator or Agent."),
+    "empty_name": N_("Enter the person's name."),
+    "self_deactivation": N_(
+        "You cannot deactivate your own user. Ask another administrator."
     ),
-    "self_role_change": (
-        "Você não pode mudar o seu próprio papel. Peça a outro administrador."
+    "self_role_change": N_(
+        "You cannot change your own role. Ask another administrator."
     ),
-    "self_password_reset": "Para trocar a sua própria senha, use a página Minha senha.",
-    "user_not_found": "Usuário não encontrado. Recarregue a página.",
-    "wrong_current_password": "A senha atual está incorreta.",
+    "self_password_reset": N_("To change your own password, use the My password page."),
+    "user_not_found": N_("User not found. Reload the page."),
+    "wrong_current_password": N_("The current password is wrong."),
 }
-_DEFAULT_ERROR = "Não foi possível salvar. Confira os dados e tente de novo."
+_DEFAULT_ERROR = N_("Could not save. Check the data and try again.")
 
 
-def portuguese_error(exc: CenatHubError) -> str:
+def _message(reason: str, **values: object) -> str:
+    return gettext(_ERROR_MESSAGES[reason]).format(
+        minimum=service.MIN_PASSWORD_CHARS, **values
+    )
+
+
+def page_error(exc: CenatHubError) -> str:
+    """Return the message the page shows, in the user's language."""
     if exc.status_code == 429:
         minutes = -(-int(exc.details.get("retry_after_seconds", 60)) // 60)
-        return f"Muitas tentativas sem sucesso. Tente novamente em {minutes} min."
-    template = _ERROR_MESSAGES.get(str(exc.details.get("reason")), _DEFAULT_ERROR)
-    return template.format(**exc.details)
+        return gettext("Too many failed attempts. Try again in {minutes} min.").format(
+            minutes=minutes
+        )
+    reason = str(exc.details.get("reason"))
+    if reason not in _ERROR_MESSAGES:
+        return gettext(_DEFAULT_ERROR)
+    details = {key: value for key, value in exc.details.items() if key != "reason"}
+    return _message(reason, **details)
+
+
+def _role_label(role: str) -> str:
+    return gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 
 @dataclass(frozen=True)
@@ -79,36 +96,51 @@ def _describe(entry: AuditLogEntry) -> str:
     details = entry.details or {}
     email = details.get("email", f"#{entry.target_id}")
     if entry.action == audit.USER_CREATED:
-        role = ROLE_LABELS.get(details.get("role", ""), details.get("role", ""))
-        return f"criou o usuário {details.get('name', '')} ({email}) como {role}"
+        return gettext("created the user {name} ({email}) as {role}").format(
+            name=details.get("name", ""),
+            email=email,
+            role=_role_label(details.get("role", "")),
+        )
     if entry.action == audit.USER_UPDATED:
         changes = details.get("changes", {})
         parts = []
         for field, change in changes.items():
-            label = {"name": "o nome", "email": "o e-mail", "role": "o papel"}.get(
-                field, field
-            )
             new_value = change.get("to")
             if field == "role":
-                new_value = ROLE_LABELS.get(new_value, new_value)
-            parts.append(f"{label} para {new_value}")
-        return f"alterou {', '.join(parts)} de {email}"
+                new_value = _role_label(str(new_value))
+            label = _FIELD_CHANGES.get(field)
+            if label is None:
+                parts.append(f"{field}: {new_value}")
+            else:
+                parts.append(gettext(label).format(value=new_value))
+        return gettext("changed {changes} of {email}").format(
+            changes=", ".join(parts), email=email
+        )
     if entry.action == audit.USER_ACTIVATED:
-        return f"ativou o usuário {email}"
+        return gettext("activated the user {email}").format(email=email)
     if entry.action == audit.USER_DEACTIVATED:
-        return f"desativou o usuário {email}"
+        return gettext("deactivated the user {email}").format(email=email)
     if entry.action == audit.USER_PASSWORD_RESET:
-        return f"redefiniu a senha de {email}"
+        return gettext("reset the password of {email}").format(email=email)
     if entry.action == audit.USER_PASSWORD_CHANGED:
-        return "trocou a própria senha"
+        return gettext("changed their own password")
     if entry.action == audit.CHANNEL_CREATED:
         name = details.get("name", f"#{entry.target_id}")
-        return f"criou o canal {name} ({details.get('phone_number', '')})"
+        return gettext("created the channel {name} ({phone})").format(
+            name=name, phone=details.get("phone_number", "")
+        )
     return f"{entry.action} ({entry.target_type} {entry.target_id})"
 
 
+_FIELD_CHANGES = {
+    "name": N_("the name to {value}"),
+    "email": N_("the e-mail to {value}"),
+    "role": N_("the role to {value}"),
+}
+
+
 def _format_time(value: datetime, timezone: str) -> str:
-    return value.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
+    return format_datetime(value, ZoneInfo(timezone))
 
 
 async def _audit_lines(session: AsyncSession, timezone: str) -> list[AuditLine]:
@@ -116,7 +148,7 @@ async def _audit_lines(session: AsyncSession, timezone: str) -> list[AuditLine]:
     return [
         AuditLine(
             when=_format_time(entry.created_at, timezone),
-            actor=actor.name if actor else "Linha de comando",
+            actor=actor.name if actor else gettext("Command line"),
             description=_describe(entry),
         )
         for entry, actor in rows
@@ -192,11 +224,11 @@ async def create_user(
             session,
             state,
             admin,
-            error=portuguese_error(exc),
+            error=page_error(exc),
             form=form,
             status=exc.status_code,
         )
-    notice = f"Usuário {user.name} criado."
+    notice = gettext("User {name} created.").format(name=user.name)
     return await _after_change(request, session, state, admin, notice)
 
 
@@ -218,11 +250,11 @@ async def _update(
             session,
             state,
             admin,
-            error=portuguese_error(exc),
+            error=page_error(exc),
             status=exc.status_code,
         )
     return await _after_change(
-        request, session, state, admin, notice.format(name=user.name)
+        request, session, state, admin, gettext(notice).format(name=user.name)
     )
 
 
@@ -235,7 +267,9 @@ async def set_user_status(
     admin: PageAdmin,
     is_active: Annotated[bool, Form()],
 ) -> Response:
-    notice = "Usuário {name} ativado." if is_active else "Usuário {name} desativado."
+    notice = (
+        N_("User {name} activated.") if is_active else N_("User {name} deactivated.")
+    )
     changes = UserUpdate(is_active=is_active)
     return await _update(request, session, state, admin, user_id, changes, notice)
 
@@ -250,12 +284,12 @@ async def set_user_role(
     role: Annotated[str, Form(max_length=20)],
 ) -> Response:
     if role not in ROLE_LABELS:
-        error = _ERROR_MESSAGES["invalid_role"]
+        error = _message("invalid_role")
         return await _render_users(
             request, session, state, admin, error=error, status=400
         )
     changes = UserUpdate(role=role)  # type: ignore[arg-type]
-    notice = "Papel de {name} alterado."
+    notice = N_("Role of {name} changed.")
     return await _update(request, session, state, admin, user_id, changes, notice)
 
 
@@ -270,11 +304,11 @@ async def reset_user_password(
 ) -> Response:
     changes = UserUpdate(password=password or None)
     if changes.password is None:
-        error = _ERROR_MESSAGES["password_too_short"]
+        error = _message("password_too_short")
         return await _render_users(
             request, session, state, admin, error=error, status=400
         )
-    notice = "Senha de {name} redefinida. As sessões abertas foram encerradas."
+    notice = N_("Password of {name} reset. Their open sessions were ended.")
     return await _update(request, session, state, admin, user_id, changes, notice)
 
 
@@ -298,7 +332,9 @@ async def password_page(
     request: Request, user: PageUser, alterada: bool = False
 ) -> Response:
     notice = (
-        "Senha alterada. Suas outras sessões foram encerradas." if alterada else None
+        gettext("Password changed. Your other sessions were ended.")
+        if alterada
+        else None
     )
     return _render_password_page(request, user, notice=notice)
 
@@ -319,7 +355,7 @@ async def change_password(
     new one, and the page's CSRF token changes with it.
     """
     if new_password != confirm_password:
-        error = "A confirmação não é igual à nova senha."
+        error = gettext("The confirmation does not match the new password.")
         return _render_password_page(request, user, error=error, status=400)
     try:
         result = await service.change_own_password(
@@ -337,7 +373,7 @@ async def change_password(
         else:
             await _discard_changes(session, user)
         return _render_password_page(
-            request, user, error=portuguese_error(exc), status=exc.status_code
+            request, user, error=page_error(exc), status=exc.status_code
         )
     await session.commit()
     response = RedirectResponse("/conta/senha?alterada=1", status_code=303)

@@ -16,6 +16,7 @@ from cenat_hub.channels.schemas import (
 )
 from cenat_hub.contacts.phone import digits_only
 from cenat_hub.errors import ConflictError, NotFoundError
+from cenat_hub.i18n import gettext
 from cenat_hub.integrations.whatsapp.client import GraphClient
 from cenat_hub.integrations.whatsapp.errors import GraphAPIError
 from cenat_hub.models import Channel, User
@@ -191,9 +192,9 @@ def unreadable_token_check(channel_id: int) -> ChannelCheck:
         error=ChannelCheckError(
             code=None,
             http_status=None,
-            message=(
-                "O token salvo não pode ser lido com a chave de criptografia atual. "
-                "Salve o token do canal novamente."
+            message=gettext(
+                "The saved token cannot be read with the current encryption key. "
+                "Save the channel's token again."
             ),
             meta_message="",
         ),
@@ -222,7 +223,7 @@ async def check_channel(
             error=ChannelCheckError(
                 code=exc.code,
                 http_status=exc.http_status,
-                message=_check_error_in_portuguese(exc),
+                message=_check_error_text(exc),
                 meta_message=exc.title,
             ),
         )
@@ -238,13 +239,13 @@ async def check_channel(
     )
 
 
-def _check_error_in_portuguese(exc: GraphAPIError) -> str:
+def _check_error_text(exc: GraphAPIError) -> str:
     if exc.code is None and exc.http_status in (503, 504):
-        return "Não foi possível falar com a Meta agora. Tente novamente em instantes."
+        return gettext("Could not reach Meta right now. Try again in a moment.")
     if exc.code == 100:
-        return (
-            "A Meta não encontrou este Phone Number ID com o token informado. "
-            "Confira o Phone Number ID e se o token tem acesso a este número."
+        return gettext(
+            "Meta did not find this Phone Number ID with the given token. "
+            "Check the Phone Number ID and whether the token has access to this number."
         )
     return exc.portuguese
 

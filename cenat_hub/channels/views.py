@@ -14,6 +14,7 @@ from cenat_hub.channels import service
 from cenat_hub.channels.access import agents_with_channels
 from cenat_hub.channels.schemas import ChannelCreate, ChannelUpdate
 from cenat_hub.errors import CenatHubError, ConflictError, PermissionDeniedError
+from cenat_hub.i18n import N_, gettext
 from cenat_hub.models import User
 from cenat_hub.web.dependencies import IdPath, Session, State
 from cenat_hub.web.pages import PageUser, page_context
@@ -22,17 +23,29 @@ from cenat_hub.web.templating import templates
 router = APIRouter(prefix="/canais", include_in_schema=False)
 
 FIELD_LABELS = {
-    "name": "Nome",
-    "phone_number": "Número",
+    "name": N_("Name"),
+    "phone_number": N_("Number"),
     "phone_number_id": "Phone Number ID",
     "waba_id": "WABA ID",
-    "whatsapp_token": "Token de acesso",
+    "whatsapp_token": N_("Access token"),
+}
+
+# Meta's quality rating of a phone number, as the check result names it.
+QUALITY_LABELS = {
+    "GREEN": N_("High"),
+    "YELLOW": N_("Medium"),
+    "RED": N_("Low"),
+    "UNKNOWN": N_("Unknown"),
+    "NA": N_("Not rated"),
 }
 
 
 async def page_admin(user: PageUser) -> User:
     if not user.is_admin:
-        raise PermissionDeniedError("Só administradores podem gerenciar os canais.")
+        raise PermissionDeniedError(
+            "Only administrators can manage the channels.",
+            page_message=N_("Only administrators can manage the channels."),
+        )
     return user
 
 
@@ -81,16 +94,16 @@ def _validation_message(exc: ValidationError) -> str:
     fields = []
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else ""
-        label = FIELD_LABELS.get(name, name)
+        label = gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name
         if label not in fields:
             fields.append(label)
-    return "Confira estes campos: " + ", ".join(fields) + "."
+    return gettext("Check these fields: {fields}.").format(fields=", ".join(fields))
 
 
 def _error_message(exc: CenatHubError) -> str:
     if isinstance(exc, ConflictError):
-        return "Já existe um canal com este Phone Number ID."
-    return "Não foi possível salvar o canal. Confira os dados e tente novamente."
+        return gettext("A channel with this Phone Number ID already exists.")
+    return gettext("Could not save the channel. Check the data and try again.")
 
 
 @router.get("", response_class=HTMLResponse)
@@ -147,7 +160,7 @@ async def create_channel(
             form=form,
             status_code=exc.status_code,
         )
-    notice = f"Canal “{channel.name}” adicionado."
+    notice = gettext("Channel “{name}” added.").format(name=channel.name)
     if _is_htmx(request):
         return await _render_page(request, session, user, notice=notice)
     return _redirect_to_page()
@@ -186,7 +199,7 @@ async def update_channel(
             editing=channel_id,
             status_code=400,
         )
-    notice = f"Canal “{channel.name}” atualizado."
+    notice = gettext("Channel “{name}” updated.").format(name=channel.name)
     if _is_htmx(request):
         return await _render_page(request, session, user, notice=notice)
     return _redirect_to_page()
@@ -197,7 +210,9 @@ async def deactivate_channel(
     channel_id: IdPath, request: Request, session: Session, user: PageAdmin
 ) -> Response:
     channel = await service.set_channel_active(session, channel_id, False, user)
-    notice = f"Canal “{channel.name}” desativado. O histórico continua disponível."
+    notice = gettext(
+        "Channel “{name}” deactivated. Its history is still available."
+    ).format(name=channel.name)
     if _is_htmx(request):
         return await _render_page(request, session, user, notice=notice)
     return _redirect_to_page()
@@ -208,7 +223,7 @@ async def activate_channel(
     channel_id: IdPath, request: Request, session: Session, user: PageAdmin
 ) -> Response:
     channel = await service.set_channel_active(session, channel_id, True, user)
-    notice = f"Canal “{channel.name}” ativado."
+    notice = gettext("Channel “{name}” activated.").format(name=channel.name)
     if _is_htmx(request):
         return await _render_page(request, session, user, notice=notice)
     return _redirect_to_page()
@@ -234,7 +249,7 @@ async def check_channel(
         result = await service.check_channel(
             state.graph, channel_id, phone_number_id, token
         )
-    context = page_context(request, user, result=result)
+    context = page_context(request, user, result=result, quality_labels=QUALITY_LABELS)
     if _is_htmx(request):
         return templates.TemplateResponse(request, "channels/_check.html", context)
     return templates.TemplateResponse(request, "channels/check_page.html", context)
@@ -249,7 +264,7 @@ async def limit_agent(
     channel_ids: Annotated[list[int] | None, Form(max_length=500)] = None,
 ) -> Response:
     await service.limit_user_channels(session, user, user_id, channel_ids or [])
-    notice = "Acesso do atendente salvo."
+    notice = gettext("Agent access saved.")
     if _is_htmx(request):
         return await _render_page(request, session, user, notice=notice)
     return _redirect_to_page()

@@ -61,12 +61,6 @@ _COLUMN_ALIASES = {
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-INVALID_CSV_MESSAGE = (
-    "O arquivo não é um CSV válido: a primeira linha deve ter os nomes das "
-    "colunas, por exemplo name,phone,status,tags."
-)
-
-
 class PayloadTooLargeError(CenatHubError):
     status_code = 413
     code = "payload_too_large"

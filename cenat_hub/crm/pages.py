@@ -2,7 +2,7 @@
 
 Routes under /funil and /crm return a whole page to a plain GET and only the
 fragment an htmx request needs otherwise. Rejected actions re-render their
-fragment with a Portuguese message and the error's 4xx status.
+fragment with a message in the user's language and the error's 4xx status.
 """
 
 from collections.abc import Awaitable
@@ -18,17 +18,16 @@ from cenat_hub.channels.access import can_see_channel, visible_channel_ids
 from cenat_hub.contacts.service import ContactFilter
 from cenat_hub.crm import csv_io, importing, queries, service, views
 from cenat_hub.crm.display import (
-    IMPORT_REJECTION_LABELS,
-    PALETTE_LABELS,
     Display,
-    portuguese_error,
+    invalid_csv_message,
+    page_error,
+    status_choices,
 )
 from cenat_hub.crm.importing import ContactRef
 from cenat_hub.crm.queries import PageCursor, channels_by_id
 from cenat_hub.crm.schemas import ImportReport, StatusUpdate
 from cenat_hub.errors import CenatHubError, InvalidInputError
 from cenat_hub.models import Contact, User
-from cenat_hub.models.contact import LEAD_STATUSES
 from cenat_hub.web.dependencies import IdPath, Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates
@@ -82,11 +81,8 @@ def _render(
         request,
         user,
         fmt=Display(state.settings.timezone),
-        statuses=[
-            (status, service.LEAD_STATUS_LABELS[status]) for status in LEAD_STATUSES
-        ],
+        statuses=status_choices(),
         palette=service.TAG_PALETTE,
-        palette_labels=PALETTE_LABELS,
         **values,
     )
     return templates.TemplateResponse(
@@ -238,7 +234,7 @@ async def pipeline_move_card(
             state,
             "crm/_message.html",
             status_code=exc.status_code,
-            message=portuguese_error(exc),
+            message=page_error(exc),
         )
     assert outcome is not None
     contact, changed = outcome
@@ -253,13 +249,13 @@ async def pipeline_move_card(
 async def pipeline_import(
     request: Request, session: Session, state: State, user: PageUser
 ) -> Response:
-    """Import a CSV from the Funil page and show the report in Portuguese."""
+    """Import a CSV from the Funil page and show the report."""
     outcome, exc = await _attempt(session, _import_upload(request, session, user))
     if exc is not None:
         message = (
-            csv_io.INVALID_CSV_MESSAGE
+            invalid_csv_message()
             if isinstance(exc, csv_io.InvalidCsvError)
-            else portuguese_error(exc)
+            else page_error(exc)
         )
         return _render(
             request,
@@ -279,7 +275,6 @@ async def pipeline_import(
         state,
         "crm/_import_report.html",
         report=report,
-        rejection_labels=IMPORT_REJECTION_LABELS,
     )
     response.headers["HX-Trigger"] = "contacts-imported"
     return response
@@ -333,7 +328,7 @@ async def _panel_after_change(
     await session.commit()
     if outcome is not None and outcome[1]:
         await state.events.publish([service.contact_updated_event(outcome[0])])
-    error = portuguese_error(exc) if exc is not None else None
+    error = page_error(exc) if exc is not None else None
     status_code = exc.status_code if exc is not None else 200
     return _render(
         request,
@@ -387,7 +382,7 @@ async def panel_notes(
             state,
             "crm/_message.html",
             status_code=exc.status_code,
-            message=portuguese_error(exc),
+            message=page_error(exc),
         )
     assert outcome is not None
     contact, changed = outcome

@@ -10,9 +10,11 @@ from cenat_hub.contacts.schemas import TagOut
 from cenat_hub.contacts.service import ContactFilter, check_filter, tags_by_contact
 from cenat_hub.conversations.service import is_window_open, window_closes_at
 from cenat_hub.crm import queries, service
+from cenat_hub.crm.display import STATUS_LABELS
 from cenat_hub.crm.queries import PageCursor
 from cenat_hub.crm.schemas import LeadEventOut
 from cenat_hub.db.types import utcnow
+from cenat_hub.i18n import gettext
 from cenat_hub.models import Channel, Contact, Conversation, LostReason, User
 from cenat_hub.models.contact import LEAD_STATUSES
 
@@ -99,7 +101,7 @@ async def board_columns(
         columns.append(
             BoardColumn(
                 status=status,
-                label=service.LEAD_STATUS_LABELS[status],
+                label=gettext(STATUS_LABELS[status]),
                 count=counts.get(status, 0),
                 cards=cards,
                 next_cursor=next_cursor,
@@ -186,7 +188,7 @@ async def lead_panel(session: AsyncSession, wa_id: str) -> LeadPanel:
             ConversationLine(
                 conversation=conversation,
                 channel_name=_channel_name(channels, conversation.channel_id)
-                or f"Canal {conversation.channel_id}",
+                or gettext("Channel {id}").format(id=conversation.channel_id),
                 window_open=is_window_open(conversation),
             )
             for conversation in conversations.get(contact.id, [])

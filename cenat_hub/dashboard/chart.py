@@ -7,8 +7,12 @@ the browser scales the whole drawing to the card's width.
 
 import math
 from dataclasses import dataclass
+from datetime import date
+
+from babel import dates
 
 from cenat_hub.dashboard.schemas import DailyActivity
+from cenat_hub.i18n import current_locale, gettext
 
 WIDTH = 760
 HEIGHT = 260
@@ -72,6 +76,11 @@ def _label_every(day_count: int) -> int:
     return 15
 
 
+def day_label(day: date) -> str:
+    """Write a day as day and month in the order of the current locale."""
+    return dates.format_skeleton("ddMM", day, locale=current_locale())
+
+
 def build_chart(daily: list[DailyActivity]) -> Chart:
     plot_left = MARGIN_LEFT
     plot_right = WIDTH - MARGIN_RIGHT
@@ -92,14 +101,16 @@ def build_chart(daily: list[DailyActivity]) -> Chart:
     every = _label_every(len(daily))
     for index, day in enumerate(daily):
         left = plot_left + index * group + (group - 2 * bar_width) / 2
-        label = day.date.strftime("%d/%m")
+        label = day_label(day.date)
         bars_in.append(
             Bar(
                 x=round(left, 2),
                 y=round(y_of(day.messages_in), 2),
                 width=round(bar_width, 2),
                 height=round(plot_bottom - y_of(day.messages_in), 2),
-                label=f"{label}: {day.messages_in} recebidas",
+                label=gettext("{day}: {count} received").format(
+                    day=label, count=day.messages_in
+                ),
             )
         )
         bars_out.append(
@@ -108,7 +119,9 @@ def build_chart(daily: list[DailyActivity]) -> Chart:
                 y=round(y_of(day.messages_out), 2),
                 width=round(bar_width, 2),
                 height=round(plot_bottom - y_of(day.messages_out), 2),
-                label=f"{label}: {day.messages_out} enviadas",
+                label=gettext("{day}: {count} sent").format(
+                    day=label, count=day.messages_out
+                ),
             )
         )
         center = plot_left + (index + 0.5) * group
@@ -116,7 +129,9 @@ def build_chart(daily: list[DailyActivity]) -> Chart:
             AxisLabel(
                 x=round(center, 2),
                 y=round(y_of(day.new_leads), 2),
-                text=f"{label}: {day.new_leads} leads novos",
+                text=gettext("{day}: {count} new leads").format(
+                    day=label, count=day.new_leads
+                ),
             )
         )
         if index % every == 0 or index == len(daily) - 1:

@@ -8,10 +8,11 @@ from fastapi.responses import HTMLResponse, Response
 from cenat_hub.channels.access import visible_channel_ids
 from cenat_hub.channels.service import list_channels
 from cenat_hub.dashboard import service
-from cenat_hub.dashboard.chart import build_chart
+from cenat_hub.dashboard.chart import build_chart, day_label
 from cenat_hub.dashboard.period import PERIOD_DAYS
 from cenat_hub.db.types import utcnow
 from cenat_hub.errors import InvalidInputError
+from cenat_hub.i18n import N_, format_date, format_number, gettext
 from cenat_hub.web.dependencies import Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates
@@ -19,18 +20,22 @@ from cenat_hub.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 STATUS_LABELS = {
-    "novo": "Novo",
-    "contato": "Em contato",
-    "qualificado": "Qualificado",
-    "matriculado": "Matriculado",
-    "perdido": "Perdido",
+    "novo": N_("New"),
+    "contato": N_("In contact"),
+    "qualificado": N_("Qualified"),
+    "matriculado": N_("Enrolled"),
+    "perdido": N_("Lost"),
 }
 WAIT_BUCKET_LABELS = {
-    "under_1h": "Menos de 1 h",
-    "from_1h_to_4h": "De 1 h a 4 h",
-    "from_4h_to_24h": "De 4 h a 24 h",
-    "over_24h": "Mais de 24 h (janela fechada)",
+    "under_1h": N_("Under 1 h"),
+    "from_1h_to_4h": N_("1 h to 4 h"),
+    "from_4h_to_24h": N_("4 h to 24 h"),
+    "over_24h": N_("Over 24 h (window closed)"),
 }
+
+
+def _translated(labels: dict[str, str]) -> dict[str, str]:
+    return {key: gettext(label) for key, label in labels.items()}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -39,20 +44,22 @@ def format_duration(seconds: float | None) -> str:
         return "—"
     total = round(seconds)
     if total < 60:
-        return f"{total} s"
+        return gettext("{seconds} s").format(seconds=total)
     minutes = total // 60
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("{minutes} min").format(minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours // 24} d {hours % 24} h"
+        return gettext("{hours} h {minutes} min").format(
+            hours=hours, minutes=f"{minutes:02d}"
+        )
+    return gettext("{days} d {hours} h").format(days=hours // 24, hours=hours % 24)
 
 
 def format_percent(ratio: float | None) -> str:
     if ratio is None:
         return "—"
-    return f"{ratio * 100:.0f}%".replace(".", ",")
+    return f"{format_number(round(ratio * 100))}%"
 
 
 def _channel_filter(value: str) -> int | None:
@@ -91,10 +98,13 @@ async def dashboard_page(
         user,
         stats=stats,
         chart=build_chart(stats.daily),
+        period_first=format_date(stats.period.first_day, "short"),
+        period_last=format_date(stats.period.last_day, "short"),
+        day_label=day_label,
         channels=await list_channels(session, visible, include_inactive=True),
         period_days=PERIOD_DAYS,
-        status_labels=STATUS_LABELS,
-        wait_bucket_labels=WAIT_BUCKET_LABELS,
+        status_labels=_translated(STATUS_LABELS),
+        wait_bucket_labels=_translated(WAIT_BUCKET_LABELS),
         duration=format_duration,
         percent=format_percent,
     )

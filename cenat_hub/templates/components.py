@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from cenat_hub.i18n import N_, gettext
+
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 NAMED = "NAMED"
@@ -62,11 +64,19 @@ KIND_URL_SUFFIX = "url_suffix"
 KIND_COUPON_CODE = "coupon_code"
 KIND_PAYLOAD = "payload"
 
+# What a media header holds, as the page names it.
 _MEDIA_LABELS = {
-    "IMAGE": "imagem",
-    "VIDEO": "vídeo",
-    "DOCUMENT": "documento",
+    "IMAGE": N_("Image"),
+    "VIDEO": N_("Video"),
+    "DOCUMENT": N_("Document"),
     "GIF": "GIF",
+}
+# The field of a media header's link, per header type.
+_MEDIA_LINK_LABELS = {
+    "IMAGE": N_("Header image link"),
+    "VIDEO": N_("Header video link"),
+    "DOCUMENT": N_("Header document link"),
+    "GIF": N_("Header GIF link"),
 }
 
 
@@ -103,7 +113,7 @@ class TemplateButton:
 class TemplateStructure:
     """A template's parts and the fields an agent fills to send it.
 
-    ``unsupported_reason`` is set, in Portuguese, when the template has a part
+    ``unsupported_reason`` is set, in the current language, when the template has a part
     this service cannot send (a carousel, a product header, a flow button...).
     """
 
@@ -139,7 +149,8 @@ class TemplateStructure:
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """A reason a value cannot be sent, in English for the API and Portuguese for pages."""
+    """A reason a value cannot be sent: English for the API, and for pages the
+    text in the current language (Portuguese unless the user chose another)."""
 
     key: str
     message: str
@@ -209,7 +220,9 @@ def understand_template(template: Mapping[str, Any]) -> TemplateStructure:
         if kind in {"HEADER", "BODY", "FOOTER", "BUTTONS"}:
             by_type.setdefault(kind, component)
         else:
-            unsupported = f"componente {kind or 'desconhecido'} não é suportado"
+            unsupported = gettext("component {kind} is not supported").format(
+                kind=kind or gettext("unknown")
+            )
 
     header = by_type.get("HEADER")
     header_format = str(header.get("format", "TEXT")).upper() if header else None
@@ -225,10 +238,14 @@ def understand_template(template: Mapping[str, Any]) -> TemplateStructure:
         "LOCATION",
         *MEDIA_HEADER_TYPES,
     }:
-        unsupported = f"cabeçalho do tipo {header_format} não é suportado"
+        unsupported = gettext("header of type {kind} is not supported").format(
+            kind=header_format
+        )
     for button in buttons:
         if button.type not in SUPPORTED_BUTTON_TYPES:
-            unsupported = f"botão do tipo {button.type} não é suportado"
+            unsupported = gettext("button of type {kind} is not supported").format(
+                kind=button.type
+            )
 
     fields: list[TemplateField] = []
     if header is not None:
@@ -285,7 +302,7 @@ def _read_buttons(component: dict[str, Any] | None) -> list[TemplateButton]:
         if isinstance(example, list):
             example = next((item for item in example if isinstance(item, str)), None)
         button_type = str(raw.get("type", "")).upper()
-        default_text = "Copiar código" if button_type == "COPY_CODE" else ""
+        default_text = gettext("Copy code") if button_type == "COPY_CODE" else ""
         buttons.append(
             TemplateButton(
                 index=index,
@@ -341,7 +358,7 @@ def _header_fields(
                 key=f"header.{name}",
                 component="header",
                 kind=KIND_TEXT,
-                label=f"Cabeçalho {{{{{name}}}}}",
+                label=gettext("Header {variable}").format(variable=f"{{{{{name}}}}}"),
                 placeholder=examples.get(name),
                 variable=name,
                 max_length=HEADER_TEXT_MAX,
@@ -349,15 +366,12 @@ def _header_fields(
             for name in names
         ]
     if header_format in MEDIA_HEADER_TYPES:
-        label = _MEDIA_LABELS[header_format]
         fields = [
             TemplateField(
                 key="header.media",
                 component="header",
                 kind=KIND_MEDIA_LINK,
-                label=f"Link da {label} do cabeçalho"
-                if header_format == "IMAGE"
-                else f"Link do {label} do cabeçalho",
+                label=gettext(_MEDIA_LINK_LABELS[header_format]),
                 placeholder="https://",
                 max_length=URL_MAX,
             )
@@ -368,7 +382,7 @@ def _header_fields(
                     key="header.filename",
                     component="header",
                     kind=KIND_FILENAME,
-                    label="Nome do arquivo (opcional)",
+                    label=gettext("File name (optional)"),
                     placeholder="material.pdf",
                     max_length=FILENAME_MAX,
                     required=False,
@@ -377,20 +391,24 @@ def _header_fields(
         return fields
     if header_format == "LOCATION":
         return [
-            TemplateField("header.latitude", "header", KIND_LATITUDE, "Latitude"),
-            TemplateField("header.longitude", "header", KIND_LONGITUDE, "Longitude"),
+            TemplateField(
+                "header.latitude", "header", KIND_LATITUDE, gettext("Latitude")
+            ),
+            TemplateField(
+                "header.longitude", "header", KIND_LONGITUDE, gettext("Longitude")
+            ),
             TemplateField(
                 "header.name",
                 "header",
                 KIND_LOCATION_NAME,
-                "Nome do local",
+                gettext("Place name"),
                 max_length=LOCATION_TEXT_MAX,
             ),
             TemplateField(
                 "header.address",
                 "header",
                 KIND_LOCATION_ADDRESS,
-                "Endereço",
+                gettext("Address"),
                 max_length=LOCATION_TEXT_MAX,
             ),
         ]
@@ -407,7 +425,7 @@ def _body_fields(
             key=f"body.{name}",
             component="body",
             kind=KIND_TEXT,
-            label=f"Mensagem {{{{{name}}}}}",
+            label=gettext("Message {variable}").format(variable=f"{{{{{name}}}}}"),
             placeholder=examples.get(name),
             variable=name,
             max_length=max_length,
@@ -424,7 +442,9 @@ def _button_fields(button: TemplateButton) -> list[TemplateField]:
                 key=key,
                 component="button",
                 kind=KIND_URL_SUFFIX,
-                label=f"Botão “{button.text}”: final do link",
+                label=gettext("Button “{text}”: end of the link").format(
+                    text=button.text
+                ),
                 placeholder=_url_suffix_example(button),
                 button_index=button.index,
                 max_length=URL_MAX,
@@ -436,7 +456,7 @@ def _button_fields(button: TemplateButton) -> list[TemplateField]:
                 key=key,
                 component="button",
                 kind=KIND_COUPON_CODE,
-                label="Código do cupom",
+                label=gettext("Coupon code"),
                 placeholder=button.example,
                 button_index=button.index,
                 max_length=COUPON_CODE_MAX,
@@ -448,7 +468,9 @@ def _button_fields(button: TemplateButton) -> list[TemplateField]:
                 key=key,
                 component="button",
                 kind=KIND_PAYLOAD,
-                label=f"Botão “{button.text}”: payload (opcional)",
+                label=gettext("Button “{text}”: payload (optional)").format(
+                    text=button.text
+                ),
                 placeholder=button.text,
                 button_index=button.index,
                 max_length=PAYLOAD_MAX,
@@ -482,7 +504,7 @@ def check_values(
                 FieldProblem(
                     key,
                     f"Field {key} is not part of template {structure.name}.",
-                    "Este campo não existe no template.",
+                    gettext("This field does not exist in the template."),
                 )
             )
     for template_field in structure.fields:
@@ -533,8 +555,10 @@ def _check_text(
             template_field.key,
             "contains a line break, a tab or more than 4 consecutive spaces, "
             "which Meta rejects in template parameters.",
-            "Sem quebras de linha, tabulações ou mais de 4 espaços seguidos: "
-            "o WhatsApp recusa variáveis assim.",
+            gettext(
+                "No line breaks, tabs or more than 4 spaces in a row: "
+                "WhatsApp rejects such variables."
+            ),
         )
     return None
 
@@ -547,7 +571,7 @@ def _check_link(
         return _problem(
             template_field.key,
             "must be an http or https URL.",
-            "Informe um link que comece com https://.",
+            gettext("Enter a link that starts with https://."),
         )
     return None
 
@@ -559,7 +583,7 @@ def _check_single_line(
         return _problem(
             template_field.key,
             "must be a single line.",
-            "Use uma única linha.",
+            gettext("Use a single line."),
         )
     return None
 
@@ -573,7 +597,9 @@ def _check_coordinate(
         return _problem(
             template_field.key,
             f"must be a number from -{bound:g} to {bound:g}.",
-            f"Informe um número entre -{bound:g} e {bound:g} (ex.: -23.5505).",
+            gettext("Enter a number from -{bound} to {bound} (e.g. -23.5505).").format(
+                bound=f"{bound:g}"
+            ),
         )
     return None
 
@@ -585,14 +611,16 @@ def _check_url_suffix(
         return _problem(
             template_field.key,
             "must not contain spaces.",
-            "O final do link não pode ter espaços.",
+            gettext("The end of the link cannot have spaces."),
         )
     button = structure.buttons[template_field.button_index or 0]
     if len(_fill(button.url or "", {}, value)) > URL_MAX:
         return _problem(
             template_field.key,
             f"makes the button URL longer than {URL_MAX} characters.",
-            f"O link do botão passaria de {URL_MAX} caracteres.",
+            gettext("The button link would be longer than {limit} characters.").format(
+                limit=URL_MAX
+            ),
         )
     return None
 
@@ -604,7 +632,7 @@ def _check_code(
         return _problem(
             template_field.key,
             "must not contain spaces.",
-            "Não use espaços neste campo.",
+            gettext("Do not use spaces in this field."),
         )
     return None
 
@@ -632,7 +660,7 @@ def _check_media_id(
             _problem(
                 key,
                 "takes no media: the template has no image, video or document header.",
-                "Este template não tem mídia no cabeçalho.",
+                gettext("This template has no media in its header."),
             )
         ]
     if values.get(key):
@@ -640,13 +668,13 @@ def _check_media_id(
             _problem(
                 key,
                 "has both a link and an uploaded media id; send one of them.",
-                "Use o link ou o arquivo enviado, não os dois.",
+                gettext("Use the link or the uploaded file, not both."),
             )
         ]
     if not MEDIA_ID_PATTERN.match(media_id):
         return [
             _problem(
-                key, "has an invalid media id.", "Identificador de mídia inválido."
+                key, "has an invalid media id.", gettext("Invalid media identifier.")
             )
         ]
     return []
@@ -664,7 +692,9 @@ def _check_rendered_header(
     return _problem(
         key,
         f"makes the header longer than {HEADER_TEXT_MAX} characters.",
-        f"O cabeçalho preenchido passaria de {HEADER_TEXT_MAX} caracteres.",
+        gettext("The filled header would be longer than {limit} characters.").format(
+            limit=HEADER_TEXT_MAX
+        ),
     )
 
 
@@ -865,7 +895,7 @@ def build_preview(structure: TemplateStructure, values: Mapping[str, str]) -> Pr
     media_name = None
     location = None
     if structure.header_format in MEDIA_HEADER_TYPES:
-        media_label = _MEDIA_LABELS[structure.header_format].capitalize()
+        media_label = gettext(_MEDIA_LABELS[structure.header_format])
         link = values.get("header.media", "")
         media_name = values.get("header.filename") or _last_path_part(link)
     elif structure.header_format == "LOCATION":

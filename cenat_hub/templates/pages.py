@@ -23,6 +23,7 @@ from cenat_hub.channels.service import list_active_channels
 from cenat_hub.contacts.identity import find_contact_by_any_id
 from cenat_hub.db.types import utcnow
 from cenat_hub.errors import CenatHubError, PermissionDeniedError
+from cenat_hub.i18n import gettext
 from cenat_hub.integrations.whatsapp.errors import GraphAPIError
 from cenat_hub.media.storage import StoredFile
 from cenat_hub.messages import sending
@@ -126,14 +127,16 @@ async def _template_choices(
 ) -> tuple[list[TemplateChoice], str | None]:
     """Return the approved templates of a channel for the picker, or why there are none."""
     if channel is None:
-        return [], "Nenhum canal ativo disponível."
+        return [], gettext("No active channel available.")
     if not channel.waba_id:
-        return [], "Este canal não tem o ID da conta WhatsApp Business (WABA)."
+        return [], gettext("This channel has no WhatsApp Business account ID (WABA).")
     try:
         templates = await service.approved_templates(state, channel)
     except CenatHubError as exc:
         explanation = exc.details.get("explanation") or exc.message
-        return [], f"Não foi possível carregar os templates: {explanation}"
+        return [], gettext("Could not load the templates: {explanation}").format(
+            explanation=explanation
+        )
     choices = []
     for template in templates:
         structure = service.structure_of(template)
@@ -147,14 +150,14 @@ async def _template_choices(
             )
         )
     if not choices:
-        return [], "Nenhum template aprovado nesta conta."
+        return [], gettext("No approved template in this account.")
     return choices, None
 
 
 async def _structure(
     session: AsyncSession, user: User, channel_id: int | None, template: str
 ) -> tuple[TemplateStructure | None, str | None]:
-    """Return the chosen template's structure, or a Portuguese reason it is unusable."""
+    """Return the chosen template's structure, or the reason it is unusable."""
     chosen = _split_template_value(template)
     if channel_id is None or chosen is None:
         return None, None
@@ -162,28 +165,30 @@ async def _structure(
         channel = await service.channel_for_templates(session, user, channel_id)
         _row, structure = await service.sendable_template(session, channel, *chosen)
     except CenatHubError as exc:
-        return None, _portuguese_error(exc)
+        return None, _page_error(exc)
     return structure, None
 
 
-def _portuguese_error(exc: CenatHubError) -> str:
-    """Return the Portuguese text of an error raised while preparing a send."""
+def _page_error(exc: CenatHubError) -> str:
+    """Return the page's text for an error raised while preparing a send."""
     if isinstance(exc, service.TemplateNotApprovedError):
-        return "Este template não está aprovado e não pode ser enviado."
+        return gettext("This template is not approved and cannot be sent.")
     if isinstance(exc, service.TemplateUnsupportedError):
-        return "Este template usa um recurso que o envio daqui ainda não suporta."
+        return gettext(
+            "This template uses a feature that sending from here does not support yet."
+        )
     if isinstance(exc, service.TemplateNotFoundError):
-        return "Template não encontrado. Atualize a lista de templates."
+        return gettext("Template not found. Refresh the list of templates.")
     if isinstance(exc, service.TemplateValuesError):
-        return "Confira os campos destacados."
+        return gettext("Check the highlighted fields.")
     if isinstance(exc, PermissionDeniedError):
-        return "Você não tem acesso a este canal."
+        return gettext("You have no access to this channel.")
     explanation = exc.details.get("explanation")
     if isinstance(explanation, str):
         return explanation
     if "phone" in exc.details.get("fields", {}):
         return exc.details["fields"]["phone"]
-    return f"Não foi possível enviar: {exc.message}"
+    return gettext("Could not send: {reason}").format(reason=exc.message)
 
 
 def _values_from(items: Any) -> dict[str, str]:
@@ -346,7 +351,7 @@ async def send_from_page(
     except CenatHubError as exc:
         await _roll_back(session, user)
         form.field_errors = dict(exc.details.get("fields") or {})
-        form.error = _portuguese_error(exc)
+        form.error = _page_error(exc)
         return await _render_page(request, session, state, user, form, exc.status_code)
     except ValidationError as exc:
         await _roll_back(session, user)
@@ -356,7 +361,7 @@ async def send_from_page(
     assert form.channel_id is not None
     url = conversation_url(contact.wa_id, form.channel_id)
     if message.status == STATUS_FAILED:
-        form.error = message.error_message or "A Meta recusou o template."
+        form.error = message.error_message or gettext("Meta refused the template.")
         form.conversation_url = url
         return await _render_page(request, session, state, user, form)
     return RedirectResponse(url, status_code=303)
@@ -386,8 +391,8 @@ def _form_state(form_data: FormData) -> FormState:
 def _validation_error_text(exc: ValidationError) -> str:
     fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
     if "phone" in fields or "wa_id" in fields:
-        return "Informe o telefone do lead."
-    return "Confira os campos do formulário."
+        return gettext("Enter the lead's phone number.")
+    return gettext("Check the fields of the form.")
 
 
 async def _send(
@@ -401,7 +406,7 @@ async def _send(
     if form.channel_id is None or chosen is None:
         raise service.TemplateValuesError(
             "Choose a channel and a template.",
-            fields={"template": "Escolha um template."},
+            fields={"template": gettext("Choose a template.")},
         )
     channel = await service.channel_for_templates(session, user, form.channel_id)
     await session.commit()
@@ -499,19 +504,21 @@ async def _upload_header_file(
     if header_format not in MEDIA_HEADER_TYPES or allowed is None:
         raise service.TemplateValuesError(
             "The template takes no uploaded file.",
-            fields={"header.media": "Este template não recebe arquivo no cabeçalho."},
+            fields={
+                "header.media": gettext("This template takes no file in its header.")
+            },
         )
     if mime_type not in allowed:
         raise service.TemplateValuesError(
             f"File type {mime_type} is not accepted for a {header_format} header.",
-            fields={"header.media": "Tipo de arquivo não aceito para este cabeçalho."},
+            fields={"header.media": gettext("File type not accepted for this header.")},
         )
 
     data = await upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise service.TemplateValuesError(
             f"The file is larger than {MAX_UPLOAD_BYTES} bytes.",
-            fields={"header.media": "Arquivo grande demais (máximo de 16 MB)."},
+            fields={"header.media": gettext("File too large (16 MB at most).")},
         )
 
     form.values.pop("header.media", None)

@@ -28,6 +28,7 @@ from cenat_hub.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from cenat_hub.i18n import gettext
 from cenat_hub.messages import sending
 from cenat_hub.models import (
     Channel,
@@ -210,7 +211,10 @@ async def recipient_contact(
         raise InvalidInputError(
             str(exc),
             fields={
-                "phone": "Número inválido. Digite com DDD, por exemplo (11) 98765-4321."
+                "phone": gettext(
+                    "Invalid number. Type it with the area code, "
+                    "for example (11) 98765-4321."
+                )
             },
         ) from exc
     claims = IdentityClaims(phone=digits, name=request.name)

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.errors import AuthenticationError, PermissionDeniedError
+from cenat_hub.i18n import N_
 from cenat_hub.models import User
 from cenat_hub.models.user import ROLE_ADMIN
 from cenat_hub.security.tokens import decode_access_token
@@ -119,7 +120,7 @@ async def _check_csrf(request: Request, session_token: str, secret: str) -> None
         raise PermissionDeniedError(
             f"CSRF token is missing or invalid; send the {CSRF_HEADER} header "
             "of the page, or use a bearer token.",
-            page_message="O formulário expirou. Recarregue a página e tente de novo.",
+            page_message=N_("The form expired. Reload the page and try again."),
             reason="csrf",
         )
 
@@ -131,7 +132,7 @@ async def current_admin(user: CurrentUser) -> User:
     if not user.is_admin:
         raise PermissionDeniedError(
             "This action needs the admin role.",
-            page_message="Esta ação é restrita a administradores.",
+            page_message=N_("This action is restricted to administrators."),
         )
     return user
 

@@ -14,7 +14,7 @@ from cenat_hub.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from cenat_hub.i18n import LOCALE_COOKIE, set_locale, supported
+from cenat_hub.i18n import LOCALE_COOKIE, N_, gettext, ngettext, set_locale, supported
 from cenat_hub.models import User
 from cenat_hub.web.dependencies import (
     Session,
@@ -72,9 +72,9 @@ async def page_admin(user: PageUser) -> User:
     if not user.is_admin:
         raise PermissionDeniedError(
             "This page needs the admin role.",
-            page_message=(
-                "Você não tem permissão para abrir esta página. "
-                "Ela é restrita a administradores."
+            page_message=N_(
+                "You are not allowed to open this page. "
+                "It is restricted to administrators."
             ),
         )
     return user
@@ -135,10 +135,10 @@ async def login_submit(
     login_csrf: Annotated[str | None, Form(alias=LOGIN_CSRF_FIELD)] = None,
 ) -> Response:
     if not is_valid_login_csrf(request, login_csrf):
-        message = "A página de login expirou. Tente entrar novamente."
+        message = gettext("The login page expired. Try to log in again.")
         return _render_login(request, next=next, email=email, error=message, status=403)
     if not email.strip() or not password:
-        message = "Preencha o e-mail e a senha."
+        message = gettext("Fill in the e-mail and the password.")
         return _render_login(request, next=next, email=email, error=message, status=400)
     try:
         result = await authenticate(
@@ -146,7 +146,7 @@ async def login_submit(
         )
     except LoginFailedError as exc:
         await session.commit()
-        message = _portuguese_login_error(exc)
+        message = _login_error(exc)
         return _render_login(
             request, next=next, email=email, error=message, status=exc.status_code
         )
@@ -155,7 +155,7 @@ async def login_submit(
             request,
             next=next,
             email=email,
-            error=_portuguese_login_error(exc),
+            error=_login_error(exc),
             status=exc.status_code,
             headers={"Retry-After": str(exc.details["retry_after_seconds"])},
         )
@@ -193,17 +193,19 @@ def _render_login(
     return response
 
 
-def _portuguese_login_error(exc: CenatHubError) -> str:
+def _login_error(exc: CenatHubError) -> str:
     if exc.details.get("reason") == "inactive":
-        return "Usuário inativo. Peça a um administrador para reativar sua conta."
+        return gettext(
+            "Inactive user. Ask an administrator to reactivate your account."
+        )
     if exc.status_code == 429:
         minutes = -(-int(exc.details["retry_after_seconds"]) // 60)
-        unit = "minuto" if minutes == 1 else "minutos"
-        return (
-            "Muitas tentativas de login sem sucesso. "
-            f"Tente novamente em {minutes} {unit}."
-        )
-    return "E-mail ou senha incorretos."
+        return ngettext(
+            "Too many failed login attempts. Try again in %(num)d minute.",
+            "Too many failed login attempts. Try again in %(num)d minutes.",
+            minutes,
+        ) % {"num": minutes}
+    return gettext("Wrong e-mail or password.")
 
 
 def _remember_locale(response: Response, locale: str) -> None:

@@ -7,6 +7,7 @@ from fastapi.templating import Jinja2Templates
 
 from cenat_hub.i18n import (
     LOCALE_NAMES,
+    N_,
     SUPPORTED_LOCALES,
     current_locale,
     format_number,
@@ -20,6 +21,21 @@ from cenat_hub.media.limits import base_type, format_size
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
+
+# Texts the shared page scripts (crm.js, media.js, attach.js) show, translated
+# on the server and handed to them in the body's data-page-texts attribute.
+PAGE_SCRIPT_TEXTS = {
+    "networkError": N_("No connection to the server. Try again."),
+    "moveFailed": N_("Could not move the lead."),
+    "chooseFile": N_("Choose a file to send."),
+    "fileSendFailed": N_("Could not send the file (HTTP {status})."),
+    "image": N_("Image"),
+    "close": N_("Close"),
+}
+
+
+def page_script_texts() -> dict[str, str]:
+    return {key: gettext(text) for key, text in PAGE_SCRIPT_TEXTS.items()}
 
 
 def _environment() -> jinja2.Environment:
@@ -37,6 +53,7 @@ def _environment() -> jinja2.Environment:
         current_locale=current_locale,
         supported_locales=SUPPORTED_LOCALES,
         locale_names=LOCALE_NAMES,
+        page_script_texts=page_script_texts,
     )
     environment.filters["number"] = format_number
     return environment

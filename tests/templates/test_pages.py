@@ -245,3 +245,23 @@ async def test_uploaded_header_file_is_kept_for_the_chat(
     assert served.status_code == 200
     assert served.content == b"%PDF-1.4 fake"
     assert served.headers["content-disposition"].startswith("attachment")
+
+
+async def test_fields_fragment_in_english(browser: httpx.AsyncClient) -> None:
+    page = await browser.get("/nova-conversa")
+    switched = await browser.post(
+        "/preferencias/idioma", data={"locale": "en", "csrf_token": csrf_of(page.text)}
+    )
+    assert switched.status_code == 303
+
+    response = await browser.get(
+        "/nova-conversa/campos",
+        params={"channel_id": "1", "template": "boas_vindas_curso|pt_BR"},
+    )
+
+    html = response.text
+    assert "Message {{customer_name}}" in html
+    assert "Header image link" in html
+    assert "Send template" in html
+    assert "Mensagem {{customer_name}}" not in html
+    assert "Enviar template" not in html

@@ -11,6 +11,12 @@
 
 const ENDPOINT = "/api/send/media";
 
+// Texts in the user's language, put on the page by the server.
+function text(key) {
+  const texts = JSON.parse(document.body.dataset.pageTexts || "{}");
+  return texts[key] || key;
+}
+
 function newClientMessageId() {
   const bytes = new Uint8Array(12);
   crypto.getRandomValues(bytes);
@@ -41,7 +47,7 @@ export async function sendMediaFile({ file, waId, channelId, caption, voice, cli
       headers: { "X-CSRF-Token": document.body.dataset.csrfToken || "" },
     });
   } catch (error) {
-    throw new Error("Sem conexão com o servidor. Tente de novo.");
+    throw new Error(text("networkError"));
   }
 
   let body = null;
@@ -53,7 +59,7 @@ export async function sendMediaFile({ file, waId, channelId, caption, voice, cli
 
   if (!response.ok) {
     const detail = body && typeof body.detail === "string" ? body.detail : null;
-    throw new Error(detail || `Não foi possível enviar o arquivo (HTTP ${response.status}).`);
+    throw new Error(detail || text("fileSendFailed").replace("{status}", String(response.status)));
   }
   return body;
 }
@@ -92,7 +98,7 @@ function bindForm(form) {
     if (!(file instanceof File) || file.size === 0) {
       form.dispatchEvent(new CustomEvent("cenat:media-error", {
         bubbles: true,
-        detail: "Escolha um arquivo para enviar.",
+        detail: text("chooseFile"),
       }));
       return;
     }

@@ -10,6 +10,12 @@
     return document.body.dataset.csrfToken || "";
   }
 
+  // Texts in the user's language, put on the page by the server.
+  function text(key) {
+    const texts = JSON.parse(document.body.dataset.pageTexts || "{}");
+    return texts[key] || key;
+  }
+
   // Inline style attributes are blocked by the Content-Security-Policy, so
   // custom colours are set through the CSSOM, which the policy allows.
   function paintTags(root) {
@@ -115,14 +121,14 @@
       });
     } catch {
       card.removeAttribute("aria-busy");
-      showAlert("Sem conexão com o servidor. Tente de novo.");
+      showAlert(text("networkError"));
       resetSelect(card);
       return;
     }
     const html = await response.text();
     card.removeAttribute("aria-busy");
     if (!response.ok) {
-      showAlert(fragment(html).textContent.trim() || "Não foi possível mover o lead.");
+      showAlert(fragment(html).textContent.trim() || text("moveFailed"));
       resetSelect(card);
       return;
     }

@@ -5,17 +5,23 @@
 (() => {
   let dialog = null;
 
+  // Texts in the user's language, put on the page by the server.
+  function text(key) {
+    const texts = JSON.parse(document.body.dataset.pageTexts || "{}");
+    return texts[key] || key;
+  }
+
   function viewer() {
     if (dialog) {
       return dialog;
     }
     dialog = document.createElement("dialog");
     dialog.className = "media-viewer";
-    dialog.setAttribute("aria-label", "Imagem");
+    dialog.setAttribute("aria-label", text("image"));
     const close = document.createElement("button");
     close.type = "button";
     close.className = "media-viewer-close";
-    close.setAttribute("aria-label", "Fechar");
+    close.setAttribute("aria-label", text("close"));
     close.textContent = "×";
     const image = document.createElement("img");
     image.alt = "";

@@ -50,6 +50,8 @@ async def test_admin_adds_renames_and_deactivates(
 
     added = await client.post(PAGE, data={"csrf_token": csrf, "name": " Preço  "})
     assert added.status_code == 303
+    board = await client.get("/funil")
+    assert 'href="/funil/motivos"' in board.text
     page = await client.get(PAGE)
     assert page.status_code == 200
     assert "Motivos de perda" in page.text
@@ -132,7 +134,9 @@ async def test_agent_cannot_open_page(
 
     page = await client.get(PAGE)
     created = await client.post(PAGE, data={"csrf_token": csrf, "name": "Preço"})
+    board = await client.get("/funil")
 
+    assert 'href="/funil/motivos"' not in board.text
     assert page.status_code == 403
     assert created.status_code == 403
 

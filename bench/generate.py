@@ -37,7 +37,7 @@ from cenat_hub.models.message import message_search_text
 from cenat_hub.security.crypto import TokenCipher
 from cenat_hub.security.passwords import hash_password
 
-BENCH_PASSWORD = "bench-password-123"  # noqa: S105 - fake accounts of a test database
+BENCH_PASSWORD = "bench-password-123"
 ADMIN_EMAIL = "admin@bench.invalid"
 DEFAULT_ENCRYPTION_KEY = "development-only-secret"
 

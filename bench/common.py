@@ -144,10 +144,17 @@ def _wait_ready(process: subprocess.Popen[bytes], base_url: str) -> None:
 
 
 async def logged_in_client(
-    base_url: str, email: str = ADMIN_EMAIL, password: str = BENCH_PASSWORD
+    base_url: str,
+    email: str = ADMIN_EMAIL,
+    password: str = BENCH_PASSWORD,
+    max_connections: int = 100,
 ) -> httpx.AsyncClient:
     """A client carrying the bearer token and the session cookie of one user."""
-    client = httpx.AsyncClient(base_url=base_url, timeout=30)
+    client = httpx.AsyncClient(
+        base_url=base_url,
+        timeout=30,
+        limits=httpx.Limits(max_connections=max_connections),
+    )
     response = await client.post(
         "/api/auth/login", json={"email": email, "password": password}
     )

@@ -111,6 +111,8 @@ def running_server(
         "--workers",
         str(workers),
         "--no-access-log",
+        "--timeout-keep-alive",
+        "60",
         "--log-level",
         "warning",
     ]

@@ -6,4 +6,4 @@
 from bench.queries import dashboard_scenarios, main
 
 if __name__ == "__main__":
-    main("Dashboard over 90 days", dashboard_scenarios)
+    main("Dashboard over 90 days", dashboard_scenarios, default_iterations=1)

@@ -39,7 +39,8 @@ from cenat_hub.security.passwords import hash_password
 
 BENCH_PASSWORD = "bench-password-123"
 ADMIN_EMAIL = "admin@bench.invalid"
-DEFAULT_ENCRYPTION_KEY = "development-only-secret"
+# Not the development placeholder: the app swaps that one for a random key.
+DEFAULT_ENCRYPTION_KEY = "bench-encryption-key-0123456789"
 
 FIRST_NAMES = (
     "Ana", "João", "Maria", "José", "Antônio", "Francisca", "Luís", "Márcia",

@@ -28,6 +28,7 @@ from bench.common import (
     APP_SECRET,
     ROOT,
     add_database_argument,
+    cpu_seconds,
     database_kind,
     machine,
     running_server,
@@ -158,6 +159,8 @@ class RunResult:
     duplicated: int
     drain_seconds: float
     plain_insert_rate: float
+    worker_cpu_ms: float
+    load: float
 
     def line(self) -> str:
         return (
@@ -166,7 +169,8 @@ class RunResult:
             f"max {self.max_ms:7.1f} ms  sent {self.sent} ok {self.acknowledged} "
             f"refused {self.refused} archived {self.archived} distinct {self.expected} "
             f"stored {self.stored} lost {self.lost} duplicated {self.duplicated} "
-            f"drain {self.drain_seconds:5.1f} s  plain INSERT {self.plain_insert_rate:7.0f}/s"
+            f"drain {self.drain_seconds:5.1f} s  plain INSERT {self.plain_insert_rate:7.0f}/s  "
+            f"worker CPU {self.worker_cpu_ms:.1f} ms per body  load {self.load:.1f}"
         )
 
 
@@ -221,10 +225,13 @@ async def check_messages(
     archived = await db.rows(
         f"SELECT body FROM webhook_deliveries WHERE id > {after_id}"  # noqa: S608
     )
+    # Only this run's bodies: other clients may post to the same database.
+    prefix = f"wamid.WRK{tag}"
     wamids = {
         json.loads(bytes(body))["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
         for (body,) in archived
     }
+    wamids = {wamid for wamid in wamids if wamid.startswith(prefix)}
     stored = await db.value(
         "SELECT COUNT(*) FROM messages "  # noqa: S608
         f"WHERE wa_message_id LIKE 'wamid.WRK{tag}%'"
@@ -236,11 +243,11 @@ async def check_messages(
         "WHERE c.id IN (SELECT conversation_id FROM messages "
         f"WHERE wa_message_id LIKE 'wamid.WRK{tag}%')"
     )
-    return len(archived), len(wamids), stored, int(unread) - stored
+    return len(wamids), len(wamids), stored, int(unread) - stored
 
 
 async def check_statuses(
-    db: Database, after_id: int, started_at: str
+    db: Database, after_id: int, started_at: str, sent_keys: set[str]
 ) -> tuple[int, int, int, int]:
     archived = await db.rows(
         f"SELECT body FROM webhook_deliveries WHERE id > {after_id}"  # noqa: S608
@@ -250,7 +257,8 @@ async def check_statuses(
         status = json.loads(bytes(body))["entry"][0]["changes"][0]["value"]["statuses"][
             0
         ]
-        keys.add((status["id"], status["status"]))
+        if f"{status['id']}|{status['status']}" in sent_keys:
+            keys.add((status["id"], status["status"]))
     stored = await db.value(
         "SELECT COUNT(*) FROM message_status_events "  # noqa: S608
         f"WHERE received_at >= {_time(db, started_at)}"
@@ -265,7 +273,7 @@ async def check_statuses(
         f"FROM message_status_events WHERE received_at >= {_time(db, started_at)}) AS d"
     )
     del applied
-    return len(archived), len(keys), distinct, stored - distinct
+    return len(keys), len(keys), distinct, stored - distinct
 
 
 def _time(db: Database, utc_text: str) -> str:
@@ -359,19 +367,24 @@ def one_run(args: argparse.Namespace, run: int, db: Database) -> RunResult:
     with running_server(
         db.url, workers=args.workers, log_path=SCRATCH / f"server-{tag}.log"
     ) as server:
+        workers = server.worker_pids()
+        cpu_before = sum(cpu_seconds(pid) for pid in workers)
+        load_before = os.getloadavg()[0]
         began = time.monotonic()
         figures = run_wrk(
             server.base_url, bodies_path, args.threads, args.connections, args.duration
         )
         load_seconds = time.monotonic() - began
         drain = asyncio.run(wait_processed(db, after_id, limit_seconds=600))
+        cpu_used = sum(cpu_seconds(pid) for pid in workers) - cpu_before
+        load_after = os.getloadavg()[0]
     if args.kind == "messages":
         archived, expected, stored, duplicated = asyncio.run(
             check_messages(db, tag, after_id)
         )
     else:
         archived, expected, stored, duplicated = asyncio.run(
-            check_statuses(db, after_id, started_at)
+            check_statuses(db, after_id, started_at, {key for key, _ in bodies})
         )
     plain = asyncio.run(plain_insert_rate(db, min(archived, 20_000), args.workers))
     bodies_path.unlink()
@@ -391,6 +404,8 @@ def one_run(args: argparse.Namespace, run: int, db: Database) -> RunResult:
         duplicated=duplicated,
         drain_seconds=drain,
         plain_insert_rate=plain,
+        worker_cpu_ms=cpu_used * 1000 / max(archived, 1),
+        load=(load_before + load_after) / 2,
     )
 
 

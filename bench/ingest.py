@@ -263,25 +263,16 @@ async def check_statuses(
         "SELECT COUNT(*) FROM message_status_events "  # noqa: S608
         f"WHERE received_at >= {_time(db, started_at)}"
     )
-    applied = await db.value(
-        "SELECT COUNT(*) FROM message_status_events "  # noqa: S608
-        f"WHERE received_at >= {_time(db, started_at)} AND applied = {_true(db)}"
-    )
     # A status stored twice would break the unique key; count distinct to be sure.
     distinct = await db.value(
         "SELECT COUNT(*) FROM (SELECT DISTINCT wa_message_id, status "  # noqa: S608
         f"FROM message_status_events WHERE received_at >= {_time(db, started_at)}) AS d"
     )
-    del applied
     return len(keys), len(keys), distinct, stored - distinct
 
 
 def _time(db: Database, utc_text: str) -> str:
     return f"'{utc_text}'" if db.path else f"'{utc_text}+00'"
-
-
-def _true(db: Database) -> str:
-    return "1" if db.path else "true"
 
 
 async def status_targets(
@@ -294,7 +285,6 @@ async def status_targets(
         f"ORDER BY id LIMIT {count}"
     )
     following = {"sent": "delivered", "delivered": "read"}
-    del run
     return [(wamid, recipient, following[status]) for wamid, recipient, status in rows]
 
 
@@ -358,7 +348,7 @@ def one_run(args: argparse.Namespace, run: int, db: Database) -> RunResult:
     if args.kind == "messages":
         bodies = message_bodies(tag, args.bodies)
     else:
-        bodies = status_bodies(asyncio.run(status_targets(db, args.bodies, run)))
+        bodies = status_bodies(asyncio.run(status_targets(db, args.bodies)))
     write_bodies(bodies_path, bodies)
     after_id = asyncio.run(
         db.value("SELECT COALESCE(MAX(id), 0) FROM webhook_deliveries")

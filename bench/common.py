@@ -156,11 +156,12 @@ async def logged_in_client(
     email: str = ADMIN_EMAIL,
     password: str = BENCH_PASSWORD,
     max_connections: int = 100,
+    timeout_seconds: float = 30,
 ) -> httpx.AsyncClient:
     """A client carrying the bearer token and the session cookie of one user."""
     client = httpx.AsyncClient(
         base_url=base_url,
-        timeout=30,
+        timeout=timeout_seconds,
         limits=httpx.Limits(max_connections=max_connections),
     )
     response = await client.post(

@@ -35,8 +35,11 @@ def peak_mb(pid: int) -> float:
 
 
 async def _load(base_url: str, contacts: int, iterations: int) -> None:
-    admin = await logged_in_client(base_url)
-    agent = await logged_in_client(base_url, email="atendente2@bench.invalid")
+    # The dashboard takes tens of seconds at this size on a busy machine.
+    admin = await logged_in_client(base_url, timeout_seconds=600)
+    agent = await logged_in_client(
+        base_url, email="atendente2@bench.invalid", timeout_seconds=600
+    )
     scenarios = [
         *list_scenarios(contacts),
         *history_scenarios(contacts),

@@ -196,8 +196,10 @@ def dashboard_scenarios(contacts: int) -> list[Scenario]:
 async def _run_once(
     base_url: str, scenarios: list[Scenario], iterations: int
 ) -> list[Timing]:
-    admin = await logged_in_client(base_url)
-    agent = await logged_in_client(base_url, email="atendente2@bench.invalid")
+    admin = await logged_in_client(base_url, timeout_seconds=600)
+    agent = await logged_in_client(
+        base_url, email="atendente2@bench.invalid", timeout_seconds=600
+    )
     try:
         timings = []
         for scenario in scenarios:

@@ -42,3 +42,13 @@ class Conversation(Base):
     updated_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, index=True
     )
+
+
+# The list across channels reads conversations in this order. SQLite has no
+# NULLS clause in index definitions; the migration gives it the plain
+# (last_message_at, id), which SQLite reads backwards in the same order.
+Index(
+    "ix_conversations_last_message_id",
+    Conversation.last_message_at.desc().nulls_last(),
+    Conversation.id.desc(),
+)

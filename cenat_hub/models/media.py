@@ -15,7 +15,11 @@ class MediaFile(Base):
     """A media file of a message and the state of our local copy."""
 
     __tablename__ = "media_files"
-    __table_args__ = (Index("ix_media_files_state_next", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_media_files_state_next", "state", "next_attempt_at"),
+        # Every message read loads its media file by message id.
+        Index("ix_media_files_message_id", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     media_id: Mapped[str] = mapped_column(String(100), unique=True)

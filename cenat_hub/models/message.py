@@ -54,6 +54,8 @@ class Message(Base):
             "ix_messages_conversation_timestamp", "conversation_id", "timestamp", "id"
         ),
         Index("ix_messages_channel_timestamp", "channel_id", "timestamp"),
+        # The dashboard's days across all channels.
+        Index("ix_messages_timestamp", "timestamp"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,6 +29,12 @@ RESYNC = "resync"
 class Event:
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
+    # Renderings of this event by user id, filled by the streams of this
+    # process. Every queue holds the same object, so a user with many open
+    # pages has the event rendered once.
+    renderings: dict[int, "asyncio.Future[Any]"] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 class EventHub:

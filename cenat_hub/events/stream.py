@@ -105,7 +105,7 @@ async def _stream(
                     _replay(state, user_id, zone, since, tell_page=True)
                 )
             else:
-                items = await _finish(_render(state, user_id, zone, event))
+                items = await _finish(_render_once(state, user_id, zone, event))
             if items is None:
                 return
             for item in items:
@@ -123,6 +123,23 @@ async def _finish(work: Coroutine[Any, Any, _T]) -> _T:
     SQLite keeps every writer waiting.
     """
     return await asyncio.shield(asyncio.ensure_future(work))
+
+
+async def _render_once(
+    state: AppState, user_id: int, zone: ZoneInfo, event: Event
+) -> list[ServerSentEvent] | None:
+    """Render ``event`` for ``user_id`` once, shared by all of that user's streams.
+
+    The first stream to reach the event starts the rendering, and the others
+    await the same task. A stream that disconnects meanwhile does not cancel
+    it, because the others still need the result.
+    """
+    rendering = event.renderings.get(user_id)
+    if rendering is None:
+        rendering = asyncio.ensure_future(_render(state, user_id, zone, event))
+        event.renderings[user_id] = rendering
+    result: list[ServerSentEvent] | None = await asyncio.shield(rendering)
+    return result
 
 
 async def _render(

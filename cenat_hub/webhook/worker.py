@@ -41,6 +41,11 @@ log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 5
 # Items applied per transaction when a body is large.
 CHUNK_SIZE = 50
+# Bodies processed at once per process. Processing shares the connection pool
+# with the webhook's acknowledgement (archiving the body), so it is kept well
+# under the pool size (5 + 5 on SQLite, 10 + 10 on PostgreSQL) and a burst of
+# deliveries cannot make the acknowledgement wait for a connection.
+MAX_CONCURRENT_BODIES = 4
 
 Publisher = Callable[[list[Event]], Awaitable[None]]
 
@@ -60,6 +65,7 @@ class WebhookWorker:
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT_BODIES)
 
     def schedule(self, delivery_id: int) -> None:
         """Start processing an archived body in the background."""
@@ -88,7 +94,8 @@ class WebhookWorker:
             return
         self._in_flight.add(delivery_id)
         try:
-            await self._process_once(delivery_id)
+            async with self._slots:
+                await self._process_once(delivery_id)
         except Exception as exc:
             log.exception("webhook.processing_failed", delivery_id=delivery_id)
             try:

@@ -17,6 +17,30 @@ from tests.factories import ADMIN_PASSWORD
 from tests.media.support import LEAD, PHONE_NUMBER_ID
 
 CHAT = f"/conversas?contact={LEAD}"
+# Playback that neither ends nor fails within this time resolves with the
+# element's state, so a stalled stream fails the test with its cause.
+PLAY_TIMEOUT_MS = 30_000
+PLAY_TO_END = """(element, options) => new Promise((resolve) => {
+    const state = (ended) => ({
+        ended,
+        source: element.currentSrc,
+        duration: element.duration,
+        width: element.videoWidth,
+        currentTime: element.currentTime,
+        readyState: element.readyState,
+        networkState: element.networkState,
+        error: element.error ? element.error.code : null,
+    });
+    const timer = setTimeout(() => resolve(state(false)), options.timeoutMs);
+    const finish = (ended) => { clearTimeout(timer); resolve(state(ended)); };
+    element.muted = options.muted;
+    element.addEventListener("ended", () => finish(true));
+    element.addEventListener("error", () => finish(false));
+    element.play().catch((error) => {
+        clearTimeout(timer);
+        resolve({...state(false), playError: String(error)});
+    });
+})"""
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
@@ -96,24 +120,19 @@ async def test_voice_note_plays_to_end(
     audio = page.locator(".msg.inbound .media-audio-player audio")
     await audio.wait_for()
     played = await audio.evaluate(
-        """audio => new Promise((resolve) => {
-            audio.addEventListener("ended", () => resolve({
-                ended: true, source: audio.currentSrc, duration: audio.duration,
-            }));
-            audio.addEventListener("error", () => resolve({ended: false}));
-            audio.play().catch((error) => resolve({ended: false, error: String(error)}));
-        })"""
+        PLAY_TO_END, {"timeoutMs": PLAY_TIMEOUT_MS, "muted": False}
     )
-    converted = await page.evaluate(
-        """url => new Promise((resolve) => {
+    converted_url = await audio.locator("source[type='audio/mp4']").get_attribute("src")
+    converted_audio = await page.evaluate_handle(
+        """url => {
             const audio = new Audio(url);
-            audio.addEventListener("ended", () => resolve({
-                ended: true, duration: audio.duration,
-            }));
-            audio.addEventListener("error", () => resolve({ended: false}));
-            audio.play().catch((error) => resolve({ended: false, error: String(error)}));
-        })""",
-        await audio.locator("source[type='audio/mp4']").get_attribute("src"),
+            document.body.append(audio);
+            return audio;
+        }""",
+        converted_url,
+    )
+    converted = await converted_audio.evaluate(
+        PLAY_TO_END, {"timeoutMs": PLAY_TIMEOUT_MS, "muted": False}
     )
     await page.screenshot(path=str(ARTIFACTS / "media-voice-note.png"))
 
@@ -186,14 +205,7 @@ async def test_video_plays_to_end(live: LiveSystem, page: Any) -> None:
     video = page.locator(".msg.inbound video.media-video")
     await video.wait_for()
     played = await video.evaluate(
-        """video => new Promise((resolve) => {
-            video.muted = true;
-            video.addEventListener("ended", () => resolve({
-                ended: true, width: video.videoWidth, duration: video.duration,
-            }));
-            video.addEventListener("error", () => resolve({ended: false}));
-            video.play().catch((error) => resolve({ended: false, error: String(error)}));
-        })"""
+        PLAY_TO_END, {"timeoutMs": PLAY_TIMEOUT_MS, "muted": True}
     )
     await page.screenshot(path=str(ARTIFACTS / "media-video.png"))
 

@@ -130,6 +130,16 @@ async def update_reason(
 ) -> Response:
     """Rename a reason, or switch it on or off when the form sends ``is_active``."""
     if is_active is not None:
+        if is_active not in ("true", "false"):
+            # Only the page's own buttons send this field; anything else is
+            # refused rather than read as "false", which would deactivate.
+            return await _render(
+                request,
+                session,
+                user,
+                error=gettext("The reason could not be saved. Check it and try again."),
+                status_code=400,
+            )
         update = LostReasonUpdate(is_active=is_active == "true")
     else:
         update = LostReasonUpdate(name=name)

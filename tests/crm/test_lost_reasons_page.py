@@ -153,3 +153,20 @@ async def test_page_in_english(client: httpx.AsyncClient, state: AppState) -> No
     assert duplicate_source.status_code == 303
     duplicate = await client.post(PAGE, data={"csrf_token": csrf, "name": "a"})
     assert "A reason named “a” already exists." in duplicate.text
+
+
+async def test_switch_value_other_than_true_or_false_changes_nothing(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    csrf = await _admin_page_session(client, state)
+    await client.post(PAGE, data={"csrf_token": csrf, "name": "Sem orçamento"})
+    reason_id = _reason_id((await client.get(PAGE)).text, "Sem orçamento")
+
+    for value in ("1", "TRUE", "yes", "on"):
+        switched = await client.post(
+            f"{PAGE}/{reason_id}", data={"csrf_token": csrf, "is_active": value}
+        )
+        assert switched.status_code == 400, value
+        assert "Sem orçamento" in switched.text
+
+    assert [r["is_active"] for r in await _reasons_api(client)] == [True]

@@ -46,13 +46,12 @@ PageAdmin = Annotated[User, Depends(page_admin)]
 
 
 def _message_for(error: CenatHubError, name: str) -> str:
+    cleaned = service.clean_lost_reason_name(name)
     if isinstance(error, ConflictError):
-        return gettext("A reason named “{name}” already exists.").format(
-            name=name.strip()
-        )
+        return gettext("A reason named “{name}” already exists.").format(name=cleaned)
     if isinstance(error, NotFoundError):
         return gettext("This reason no longer exists. The list below is current.")
-    if isinstance(error, InvalidInputError) and not name.strip():
+    if isinstance(error, InvalidInputError) and not cleaned:
         return gettext("Type a name for the reason.")
     if isinstance(error, InvalidInputError):
         return gettext("The name is too long: at most {limit} characters.").format(

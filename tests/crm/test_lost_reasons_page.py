@@ -170,3 +170,32 @@ async def test_switch_value_other_than_true_or_false_changes_nothing(
         assert "Sem orçamento" in switched.text
 
     assert [r["is_active"] for r in await _reasons_api(client)] == [True]
+
+
+async def test_invisible_characters_and_spacing_do_not_make_a_new_name(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    csrf = await _admin_page_session(client, state)
+    await client.post(PAGE, data={"csrf_token": csrf, "name": "Sem orçamento"})
+
+    spaced = await client.post(
+        PAGE, data={"csrf_token": csrf, "name": "Sem \t  orçamento"}
+    )
+    hidden = await client.post(
+        PAGE, data={"csrf_token": csrf, "name": "Sem orça\u200bmento\u202e"}
+    )
+    only_controls = await client.post(
+        PAGE, data={"csrf_token": csrf, "name": "\x01\x1b\u200b\u202e\x9f"}
+    )
+    reversed_name = await client.post(
+        PAGE, data={"csrf_token": csrf, "name": "\u202ePreço\x85alto"}
+    )
+
+    assert spaced.status_code == 409
+    assert "Já existe um motivo chamado “Sem orçamento”." in spaced.text
+    assert hidden.status_code == 409
+    assert only_controls.status_code == 400
+    assert "Digite um nome para o motivo." in only_controls.text
+    assert reversed_name.status_code == 303
+    names = [r["name"] for r in await _reasons_api(client)]
+    assert sorted(names) == ["Preço alto", "Sem orçamento"]

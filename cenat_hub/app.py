@@ -38,6 +38,7 @@ from cenat_hub.logging import configure_logging
 from cenat_hub.media.api import router as media_router
 from cenat_hub.media.downloader import MediaDownloader
 from cenat_hub.media.storage import MediaStorage
+from cenat_hub.media.upload_limit import SendMediaSizeLimitMiddleware
 from cenat_hub.messages.api import router as messages_router
 from cenat_hub.ops.api import router as ops_router
 from cenat_hub.ops.metrics import RequestMetricsMiddleware
@@ -159,6 +160,8 @@ def create_app(
         redoc_url=None,
     )
     install_error_handler(app)
+    # Innermost, so that its 413 still gets the security headers.
+    app.add_middleware(SendMediaSizeLimitMiddleware)
     install_security_headers(app)
     app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

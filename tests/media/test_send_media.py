@@ -463,3 +463,26 @@ async def test_oversized_upload_rejected_unread(
     assert read < 2 * 1024 * 1024
     assert not list(state.settings.media_dir.rglob("*.pdf"))
     assert simulator.sent_messages == []
+
+
+@pytest.mark.parametrize("channel_id", ["0", str(2**31), str(2**63)])
+async def test_channel_id_out_of_range_is_400(
+    client: httpx.AsyncClient,
+    state: AppState,
+    simulator: SimulatorState,
+    channel_id: str,
+) -> None:
+    headers = await _setup(client, state, simulator)
+
+    response = await _send(
+        client,
+        headers,
+        "ficha.pdf",
+        pdf_document(),
+        "application/pdf",
+        channel_id=channel_id,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Invalid send request")
+    assert simulator.sent_messages == []

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -283,6 +284,14 @@ def _check_lost_reason_name(name: str) -> str:
 async def _check_lost_reason_unique(
     session: AsyncSession, name: str, exclude_id: int | None = None
 ) -> None:
+    # Two admins adding "Preço" and "preço" at once on PostgreSQL would both
+    # find no match, so writers wait for each other until the transaction ends.
+    # SQLite needs nothing because every transaction takes the write lock.
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            sql_text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": "lost_reasons.names"},
+        )
     key = tag_name_key(name)
     for reason in await queries.lost_reasons(session, include_inactive=True):
         existing = tag_name_key(clean_lost_reason_name(reason.name))

@@ -1,5 +1,6 @@
 """The Motivos de perda page over HTTP: admins add, rename and switch reasons."""
 
+import asyncio
 import re
 
 import httpx
@@ -199,3 +200,17 @@ async def test_invisible_characters_and_spacing_do_not_make_a_new_name(
     assert reversed_name.status_code == 303
     names = [r["name"] for r in await _reasons_api(client)]
     assert sorted(names) == ["Preço alto", "Sem orçamento"]
+
+
+async def test_same_name_added_twice_at_once_is_409(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    csrf = await _admin_page_session(client, state)
+
+    answers = await asyncio.gather(
+        client.post(PAGE, data={"csrf_token": csrf, "name": "Sem retorno"}),
+        client.post(PAGE, data={"csrf_token": csrf, "name": "sem retorno"}),
+    )
+
+    assert sorted(answer.status_code for answer in answers) == [303, 409]
+    assert len(await _reasons_api(client)) == 1

@@ -34,7 +34,7 @@ class SendTemplateRequest(BaseModel):
         max_length=255,
         validation_alias=AliasChoices("name", "contact_name"),
     )
-    channel_id: int
+    channel_id: int = Field(ge=1, le=2**31 - 1)
     template_name: str = Field(
         min_length=1,
         max_length=512,

@@ -51,6 +51,7 @@ from cenat_hub.web.request_id import RequestIdMiddleware
 from cenat_hub.web.security import install_security_headers
 from cenat_hub.web.state import AppState
 from cenat_hub.web.templating import STATIC_DIR
+from cenat_hub.web.url_guard import NulInAddressMiddleware
 from cenat_hub.webhook.api import router as webhook_router
 from cenat_hub.webhook.worker import WebhookWorker
 
@@ -160,8 +161,9 @@ def create_app(
         redoc_url=None,
     )
     install_error_handler(app)
-    # Innermost, so that its 413 still gets the security headers.
+    # Innermost, so that their answers still get the security headers.
     app.add_middleware(SendMediaSizeLimitMiddleware)
+    app.add_middleware(NulInAddressMiddleware)
     install_security_headers(app)
     app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -49,6 +49,8 @@ class SendMediaRequest(BaseModel):
     @field_validator("caption")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
+        if value and "\x00" in value:
+            raise ValueError("caption contains a NUL character; remove it")
         return value if value and value.strip() else None
 
 

@@ -486,3 +486,22 @@ async def test_channel_id_out_of_range_is_400(
     assert response.status_code == 400
     assert response.json()["detail"].startswith("Invalid send request")
     assert simulator.sent_messages == []
+
+
+async def test_caption_with_nul_is_400(
+    client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
+) -> None:
+    headers = await _setup(client, state, simulator)
+
+    response = await _send(
+        client,
+        headers,
+        "ficha.pdf",
+        pdf_document(),
+        "application/pdf",
+        caption="Ficha\x00 de inscrição",
+    )
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    assert simulator.sent_messages == []

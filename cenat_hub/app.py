@@ -38,6 +38,7 @@ from cenat_hub.logging import configure_logging
 from cenat_hub.media.api import router as media_router
 from cenat_hub.media.downloader import MediaDownloader
 from cenat_hub.media.storage import MediaStorage
+from cenat_hub.media.upload_limit import SendMediaSizeLimitMiddleware
 from cenat_hub.messages.api import router as messages_router
 from cenat_hub.ops.api import router as ops_router
 from cenat_hub.ops.metrics import RequestMetricsMiddleware
@@ -50,6 +51,7 @@ from cenat_hub.web.request_id import RequestIdMiddleware
 from cenat_hub.web.security import install_security_headers
 from cenat_hub.web.state import AppState
 from cenat_hub.web.templating import STATIC_DIR
+from cenat_hub.web.url_guard import NulInAddressMiddleware
 from cenat_hub.webhook.api import router as webhook_router
 from cenat_hub.webhook.worker import WebhookWorker
 
@@ -159,6 +161,9 @@ def create_app(
         redoc_url=None,
     )
     install_error_handler(app)
+    # Innermost, so that their answers still get the security headers.
+    app.add_middleware(SendMediaSizeLimitMiddleware)
+    app.add_middleware(NulInAddressMiddleware)
     install_security_headers(app)
     app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -115,7 +115,7 @@ async def list_audit_entries(
     session: Session,
     _admin: CurrentAdmin,
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: OptionalIdQuery = None,
     target_type: Annotated[str | None, Query(max_length=30)] = None,
     target_id: OptionalIdQuery = None,
 ) -> list[AuditEntryOut]:

@@ -34,7 +34,10 @@ from cenat_hub.security.tokens import create_access_token
 log = structlog.get_logger(__name__)
 
 MIN_PASSWORD_CHARS = 8
-_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_PATTERN = re.compile(
+    r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
+)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class LoginFailedError(AuthenticationError):
@@ -106,7 +109,7 @@ def _check_new_password(password: str) -> None:
 
 
 def _check_name(name: str) -> str:
-    stripped = name.strip()
+    stripped = _CONTROL_CHARACTERS.sub(" ", name).strip()
     if not stripped:
         raise InvalidInputError(
             "Name is empty; enter the person's name.", reason="empty_name"
@@ -235,7 +238,9 @@ async def authenticate(
     caller must commit even when this raises ``LoginFailedError``.
     ``client_address`` is the address the attempt is throttled under.
     """
-    email = normalize_email(email)
+    # PostgreSQL text cannot hold NUL, and no stored address contains one, so
+    # the attempt is checked and recorded under an address that matches nobody.
+    email = normalize_email(email).replace("\x00", "\ufffd")
     policy = throttle.ThrottlePolicy.from_settings(settings)
     await _serialize_attempts(session, f"login:{email}", f"login:{client_address}")
     now = utcnow()

@@ -1,8 +1,10 @@
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cenat_hub.contacts.phone import digits_only
+from cenat_hub.web.dependencies import MAX_DATABASE_ID
 
 MIN_PHONE_DIGITS = 8
 MAX_PHONE_DIGITS = 20
@@ -117,8 +119,13 @@ class ChannelCheck(BaseModel):
     error: ChannelCheckError | None = None
 
 
+# A channel id within the range of the database column. PostgreSQL rejects a
+# larger value as a query parameter, which gave a 500.
+ChannelId = Annotated[int, Field(ge=1, le=MAX_DATABASE_ID)]
+
+
 class UserChannelsUpdate(BaseModel):
-    channel_ids: list[int] = Field(max_length=500)
+    channel_ids: list[ChannelId] = Field(max_length=500)
 
 
 class UserChannelsOut(BaseModel):

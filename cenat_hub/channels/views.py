@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from cenat_hub.channels import service
 from cenat_hub.channels.access import agents_with_channels
-from cenat_hub.channels.schemas import ChannelCreate, ChannelUpdate
+from cenat_hub.channels.schemas import ChannelCreate, ChannelId, ChannelUpdate
 from cenat_hub.errors import CenatHubError, ConflictError, PermissionDeniedError
 from cenat_hub.i18n import N_, gettext
 from cenat_hub.models import User
@@ -261,7 +261,7 @@ async def limit_agent(
     request: Request,
     session: Session,
     user: PageAdmin,
-    channel_ids: Annotated[list[int] | None, Form(max_length=500)] = None,
+    channel_ids: Annotated[list[ChannelId] | None, Form(max_length=500)] = None,
 ) -> Response:
     await service.limit_user_channels(session, user, user_id, channel_ids or [])
     notice = gettext("Agent access saved.")

@@ -8,7 +8,9 @@ AssignedFilter = Literal["mine", "unassigned", "all"]
 
 class AssignRequest(BaseModel):
     user_id: int | None = Field(
-        description="The user to assign the conversation to; null unassigns it."
+        ge=1,
+        le=2**31 - 1,
+        description="The user to assign the conversation to; null unassigns it.",
     )
 
 

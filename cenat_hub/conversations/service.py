@@ -83,10 +83,24 @@ async def _inherit_assignee(session: AsyncSession, conversation: Conversation) -
 
 
 async def get_visible_conversation(
-    session: AsyncSession, conversation_id: int, visible: set[int] | None
+    session: AsyncSession,
+    conversation_id: int,
+    visible: set[int] | None,
+    *,
+    for_update: bool = False,
 ) -> Conversation:
-    """Return a conversation, or raise 404 when it is missing or out of sight."""
-    conversation = await session.get(Conversation, conversation_id)
+    """Return a conversation, or raise 404 when it is missing or out of sight.
+
+    With ``for_update`` the row is locked until the transaction ends (on
+    PostgreSQL; SQLite already holds the write lock from BEGIN IMMEDIATE) and
+    read afresh, so a decision based on it cannot race another request.
+    """
+    conversation = await session.get(
+        Conversation,
+        conversation_id,
+        with_for_update=for_update,
+        populate_existing=for_update,
+    )
     if conversation is None or not can_see_channel(visible, conversation.channel_id):
         raise NotFoundError(f"Conversation {conversation_id} not found.")
     return conversation
@@ -123,7 +137,10 @@ async def assign_conversation(
     a free conversation for themselves or release their own.
     """
     visible = await visible_channel_ids(session, actor)
-    conversation = await get_visible_conversation(session, conversation_id, visible)
+    # Two agents pressing Assumir at once must not both get the conversation.
+    conversation = await get_visible_conversation(
+        session, conversation_id, visible, for_update=True
+    )
     if not actor.is_admin:
         _check_agent_may_assign(actor, conversation, assignee_id)
     if assignee_id is not None and assignee_id != conversation.assignee_id:

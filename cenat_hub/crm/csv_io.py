@@ -127,10 +127,12 @@ async def read_upload(upload: UploadFile) -> str:
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         # Spreadsheet programs on Windows in Brazil save CSV as Windows-1252.
-        return raw.decode("cp1252", errors="replace")
+        text = raw.decode("cp1252", errors="replace")
+    # PostgreSQL text cannot hold NUL, and no cell of a CSV needs one.
+    return text.replace("\x00", "")
 
 
 def parse_upload(text: str) -> ParsedUpload:

@@ -46,13 +46,12 @@ PageAdmin = Annotated[User, Depends(page_admin)]
 
 
 def _message_for(error: CenatHubError, name: str) -> str:
+    cleaned = service.clean_lost_reason_name(name)
     if isinstance(error, ConflictError):
-        return gettext("A reason named “{name}” already exists.").format(
-            name=name.strip()
-        )
+        return gettext("A reason named “{name}” already exists.").format(name=cleaned)
     if isinstance(error, NotFoundError):
         return gettext("This reason no longer exists. The list below is current.")
-    if isinstance(error, InvalidInputError) and not name.strip():
+    if isinstance(error, InvalidInputError) and not cleaned:
         return gettext("Type a name for the reason.")
     if isinstance(error, InvalidInputError):
         return gettext("The name is too long: at most {limit} characters.").format(
@@ -130,6 +129,16 @@ async def update_reason(
 ) -> Response:
     """Rename a reason, or switch it on or off when the form sends ``is_active``."""
     if is_active is not None:
+        if is_active not in ("true", "false"):
+            # Only the page's own buttons send this field; anything else is
+            # refused rather than read as "false", which would deactivate.
+            return await _render(
+                request,
+                session,
+                user,
+                error=gettext("The reason could not be saved. Check it and try again."),
+                status_code=400,
+            )
         update = LostReasonUpdate(is_active=is_active == "true")
     else:
         update = LostReasonUpdate(name=name)

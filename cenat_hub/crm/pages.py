@@ -46,7 +46,10 @@ def _is_fragment_request(request: Request) -> bool:
 
 
 def _optional_id(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    # isdigit() alone also accepts "²", which int() rejects.
+    return (
+        int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+    )
 
 
 def _board_filter(

@@ -19,6 +19,7 @@ from cenat_hub.models import (
     User,
 )
 from cenat_hub.models.message import DIRECTION_INBOUND
+from cenat_hub.web.dependencies import MAX_DATABASE_ID
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -39,9 +40,15 @@ class PageCursor:
     def decode(cls, value: str) -> "PageCursor | None":
         """Return the cursor a page link carries, or None when it is malformed."""
         micros, _, contact_id = value.partition("_")
-        if not (micros.isdigit() and contact_id.isdigit()) or len(value) > 40:
+        digits = micros.isdigit() and contact_id.isdigit()
+        if not (value.isascii() and digits) or len(value) > 40:
             return None
-        return cls(_EPOCH + int(micros) * _MICROSECOND, int(contact_id))
+        if not 1 <= int(contact_id) <= MAX_DATABASE_ID:
+            return None
+        try:
+            return cls(_EPOCH + int(micros) * _MICROSECOND, int(contact_id))
+        except OverflowError:
+            return None
 
 
 async def pipeline_counts(

@@ -3,12 +3,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cenat_hub.web.dependencies import MAX_DATABASE_ID
+
 
 class StatusUpdate(BaseModel):
     """A new lead status; "perdido" also needs a lost reason id, text or both."""
 
     lead_status: str = Field(max_length=30)
-    lost_reason_id: int | None = None
+    lost_reason_id: int | None = Field(default=None, ge=1, le=MAX_DATABASE_ID)
     lost_reason_text: str | None = None
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -256,8 +257,20 @@ async def list_lost_reasons(
     return await queries.lost_reasons(session, include_inactive=include_inactive)
 
 
+def clean_lost_reason_name(name: str) -> str:
+    """Return ``name`` without control or format characters and with single
+    spaces, so that invisible characters, a right-to-left override or extra
+    spacing cannot make a second reason that looks like the first."""
+    kept = "".join(
+        " " if unicodedata.category(char) == "Cc" else char
+        for char in unicodedata.normalize("NFC", name)
+        if unicodedata.category(char) != "Cf"
+    )
+    return " ".join(kept.split())
+
+
 def _check_lost_reason_name(name: str) -> str:
-    cleaned = _CONTROL_CHARACTERS.sub(" ", name).strip()
+    cleaned = clean_lost_reason_name(name)
     if not cleaned:
         raise InvalidInputError("Lost reason name is empty; type a name.")
     if len(cleaned) > MAX_LOST_REASON_NAME_CHARS:
@@ -271,9 +284,18 @@ def _check_lost_reason_name(name: str) -> str:
 async def _check_lost_reason_unique(
     session: AsyncSession, name: str, exclude_id: int | None = None
 ) -> None:
+    # Two admins adding "Preço" and "preço" at once on PostgreSQL would both
+    # find no match, so writers wait for each other until the transaction ends.
+    # SQLite needs nothing because every transaction takes the write lock.
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(
+            sql_text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": "lost_reasons.names"},
+        )
     key = tag_name_key(name)
     for reason in await queries.lost_reasons(session, include_inactive=True):
-        if reason.id != exclude_id and tag_name_key(reason.name) == key:
+        existing = tag_name_key(clean_lost_reason_name(reason.name))
+        if reason.id != exclude_id and existing == key:
             raise ConflictError(
                 f"Lost reason {reason.name!r} already exists (id {reason.id}); "
                 "edit that one or choose another name."

@@ -13,7 +13,7 @@ from cenat_hub.dashboard.period import PERIOD_DAYS
 from cenat_hub.db.types import utcnow
 from cenat_hub.errors import InvalidInputError
 from cenat_hub.i18n import N_, format_date, format_number, gettext
-from cenat_hub.web.dependencies import Session, State
+from cenat_hub.web.dependencies import MAX_DATABASE_ID, Session, State
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates
 
@@ -63,11 +63,13 @@ def format_percent(ratio: float | None) -> str:
 
 
 def _channel_filter(value: str) -> int | None:
-    if not value.strip():
+    text = value.strip()
+    if not text:
         return None
-    if not value.strip().isdigit():
+    # isdigit() alone also accepts "²", which int() rejects.
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_DATABASE_ID:
         raise InvalidInputError(f"channel_id={value!r} is invalid; use a channel id.")
-    return int(value)
+    return int(text)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from cenat_hub.models import (
     User,
     UserChannel,
 )
+from cenat_hub.web.dependencies import MAX_DATABASE_ID
 
 CONVERSATIONS_PER_PAGE = 40
 MESSAGES_PER_PAGE = 40
@@ -68,9 +69,11 @@ class Cursor:
         micros, _, row_id = value.partition("_")
         try:
             at = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
-            return cls(at=at, id=int(row_id))
+            cursor = cls(at=at, id=int(row_id))
         except (ValueError, OverflowError, OSError):
             return None
+        # A larger id cannot name a row, and PostgreSQL rejects it as a parameter.
+        return cursor if 1 <= cursor.id <= MAX_DATABASE_ID else None
 
 
 async def visible_channels(session: AsyncSession, user: User) -> list[Channel]:

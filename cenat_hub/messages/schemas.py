@@ -39,7 +39,7 @@ class SendMediaRequest(BaseModel):
     """The form fields of ``POST /api/send/media``; the file travels beside them."""
 
     wa_id: str = Field(min_length=1, max_length=150)
-    channel_id: int | None = None
+    channel_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     caption: str | None = Field(default=None, max_length=MAX_CAPTION_CHARS)
     client_message_id: str | None = Field(
         default=None, min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$"
@@ -49,6 +49,8 @@ class SendMediaRequest(BaseModel):
     @field_validator("caption")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
+        if value and "\x00" in value:
+            raise ValueError("caption contains a NUL character; remove it")
         return value if value and value.strip() else None
 
 

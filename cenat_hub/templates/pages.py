@@ -37,7 +37,13 @@ from cenat_hub.templates.components import (
     build_preview,
 )
 from cenat_hub.templates.schemas import SendTemplateRequest
-from cenat_hub.web.dependencies import IdQuery, OptionalIdQuery, Session, State
+from cenat_hub.web.dependencies import (
+    MAX_DATABASE_ID,
+    IdQuery,
+    OptionalIdQuery,
+    Session,
+    State,
+)
 from cenat_hub.web.pages import PageUser, page_context
 from cenat_hub.web.templating import templates as jinja
 
@@ -379,10 +385,12 @@ def _form_state(form_data: FormData) -> FormState:
         return value.strip()[:limit] if isinstance(value, str) else ""
 
     channel = text("channel_id", 20)
+    # isdigit() also accepts "²", which int() rejects, so test for ASCII first.
+    channel_id = int(channel) if channel.isascii() and channel.isdigit() else None
     return FormState(
         phone=text("phone", 40),
         name=text("name", 255),
-        channel_id=int(channel) if channel.isdigit() else None,
+        channel_id=channel_id if channel_id and channel_id <= MAX_DATABASE_ID else None,
         template=text("template", 540),
         values=_values_from(form_data.multi_items()),
     )

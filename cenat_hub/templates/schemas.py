@@ -34,7 +34,7 @@ class SendTemplateRequest(BaseModel):
         max_length=255,
         validation_alias=AliasChoices("name", "contact_name"),
     )
-    channel_id: int
+    channel_id: int = Field(ge=1, le=2**31 - 1)
     template_name: str = Field(
         min_length=1,
         max_length=512,
@@ -49,6 +49,21 @@ class SendTemplateRequest(BaseModel):
         default=None, min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$"
     )
 
+    @field_validator("wa_id", "phone", "name", "template_name", "header_media_id")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL text cannot hold NUL, and no number or name needs one.
+        if value is not None and "\x00" in value:
+            raise ValueError("contains a NUL character; remove it")
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _no_nul_in_parameters(cls, values: list[str] | None) -> list[str] | None:
+        if values is not None and any("\x00" in value for value in values):
+            raise ValueError("a parameter contains a NUL character; remove it")
+        return values
+
     @field_validator("values")
     @classmethod
     def _bounded_values(
@@ -58,6 +73,8 @@ class SendTemplateRequest(BaseModel):
             raise ValueError(f"at most {MAX_VALUES} values are accepted")
         texts = {key: str(value).strip() for key, value in values.items()}
         for key, value in texts.items():
+            if "\x00" in key or "\x00" in value:
+                raise ValueError(f"field {key!r} contains a NUL character; remove it")
             if len(key) > 100:
                 raise ValueError(
                     f"field key {key[:100]!r}... is longer than 100 characters"

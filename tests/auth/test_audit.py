@@ -115,3 +115,13 @@ async def test_audit_pages_and_filters(
     assert {entry["target_id"] for entry in only_agent} == {agent.id}
     too_big = await client.get("/api/audit?limit=201", headers=admin_headers)
     assert too_big.status_code == 422
+
+
+async def test_audit_impossible_before_id_is_422(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    for before_id in (2**31, 2**63):
+        response = await client.get(
+            "/api/audit", params={"before_id": before_id}, headers=admin_headers
+        )
+        assert response.status_code == 422, before_id

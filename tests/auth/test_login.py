@@ -247,3 +247,14 @@ async def test_login_is_logged_without_password(
     assert "auth.login_succeeded" in logged
     assert "palpite-errado-1" not in logged
     assert ADMIN_PASSWORD not in logged
+
+
+async def test_nul_in_email_is_a_failed_login(
+    client: httpx.AsyncClient, admin: User
+) -> None:
+    for email in (f"{admin.email}\x00", "ninguem\x00@teste.invalid"):
+        response = await client.post(
+            "/api/auth/login", json={"email": email, "password": ADMIN_PASSWORD}
+        )
+        assert response.status_code == 401, email
+        assert response.json()["detail"] == "Email or password is incorrect."

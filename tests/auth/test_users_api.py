@@ -253,3 +253,38 @@ async def test_create_admin_service(state: AppState) -> None:
 
 def test_schema_roles_match_model_roles() -> None:
     assert set(get_args(Role)) == set(ROLES)
+
+
+async def test_register_rejects_control_characters(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    bad_email = await client.post(
+        "/api/auth/register",
+        json={
+            "name": "Eva Teste",
+            "email": "e\x00@teste.invalid",
+            "password": "senha-123",
+        },
+        headers=admin_headers,
+    )
+    bad_name = await client.post(
+        "/api/auth/register",
+        json={"name": "\x00\x1b", "email": "e@teste.invalid", "password": "senha-123"},
+        headers=admin_headers,
+    )
+    cleaned = await client.post(
+        "/api/auth/register",
+        json={
+            "name": "Eva\x00Teste",
+            "email": "eva@teste.invalid",
+            "password": "senha-123",
+        },
+        headers=admin_headers,
+    )
+
+    assert bad_email.status_code == 400
+    assert bad_email.json()["details"]["reason"] == "invalid_email"
+    assert bad_name.status_code == 400
+    assert bad_name.json()["details"]["reason"] == "empty_name"
+    assert cleaned.status_code == 201, cleaned.text
+    assert cleaned.json()["name"] == "Eva Teste"

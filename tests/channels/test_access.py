@@ -286,3 +286,22 @@ async def test_admin_limits_are_ignored(
     contacts = await client.get("/api/contacts", headers=headers)
     assert response.json()["all_channels"] is True
     assert len(contacts.json()) == 3
+
+
+@pytest.mark.parametrize("channel_id", [0, 2**31, 2**63])
+async def test_put_user_channels_out_of_range_is_422(
+    client: httpx.AsyncClient, state: AppState, channel_id: int
+) -> None:
+    first = await make_channel(state, CHANNEL_1)
+    headers = await admin_headers(client, state)
+    agent = await make_agent(state)
+
+    response = await client.put(
+        f"/api/users/{agent.id}/channels",
+        json={"channel_ids": [first.id, channel_id]},
+        headers=headers,
+    )
+
+    assert response.status_code == 422
+    shown = await client.get(f"/api/users/{agent.id}/channels", headers=headers)
+    assert shown.json()["channel_ids"] == []

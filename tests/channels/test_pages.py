@@ -236,3 +236,23 @@ async def test_limit_agent_from_page(
     assert cleared.status_code == 200
     async with state.session_factory() as session:
         assert await user_channel_ids(session, agent.id) == []
+
+
+@pytest.mark.parametrize("channel_id", ["0", str(2**31), str(2**63)])
+async def test_limit_agent_out_of_range_is_422(
+    client: httpx.AsyncClient, state: AppState, channel_id: str
+) -> None:
+    first = await make_channel(state, CHANNEL_1)
+    agent = await make_agent(state)
+    admin = await make_user(state)
+    csrf = await _page_login(client, admin.email, ADMIN_PASSWORD)
+
+    response = await client.post(
+        f"/canais/atendentes/{agent.id}",
+        data={"channel_ids": [str(first.id), channel_id]},
+        headers=_htmx(csrf),
+    )
+
+    assert response.status_code == 422
+    async with state.session_factory() as session:
+        assert await user_channel_ids(session, agent.id) == []

@@ -343,3 +343,19 @@ async def test_list_item_fields(client: httpx.AsyncClient, state: AppState) -> N
     assert item["window_open"] is True
     assert item["waiting_reply"] is True
     assert item["assignee"] is None
+
+
+async def test_assign_to_impossible_user_id_is_422(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    await make_channel(state)
+    await _lead_writes(client, state, "wamid.AS9")
+    [conversation_id] = await _conversation_ids(state)
+    headers = await admin_headers(client, state)
+    url = f"/api/conversations/{conversation_id}/assign"
+
+    for user_id in (0, 2**31, 2**63):
+        response = await client.post(url, json={"user_id": user_id}, headers=headers)
+        assert response.status_code == 422, user_id
+
+    assert await _assignee(state, conversation_id) is None

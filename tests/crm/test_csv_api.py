@@ -354,3 +354,20 @@ async def test_large_import_publishes_one_summary_event(
     assert [(event.kind, event.data) for event in events] == [
         ("contacts.imported", {"count": 101})
     ]
+
+
+async def test_import_drops_nul_characters(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    headers = await admin_headers(client, state)
+    text = "nome;telefone;status;motivo_perda\nEva\x00 Teste;11 90000-0005;Perdido;Sem\x00 verba\n"
+
+    response = await client.post(
+        "/api/contacts/import", files=_upload(text), headers=headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1
+    eva = (await client.get("/api/contacts/5511900000005", headers=headers)).json()
+    assert eva["name"] == "Eva Teste"
+    assert eva["lost_reason_text"] == "Sem verba"

@@ -1,5 +1,6 @@
 """The Motivos de perda page over HTTP: admins add, rename and switch reasons."""
 
+import asyncio
 import re
 
 import httpx
@@ -153,3 +154,63 @@ async def test_page_in_english(client: httpx.AsyncClient, state: AppState) -> No
     assert duplicate_source.status_code == 303
     duplicate = await client.post(PAGE, data={"csrf_token": csrf, "name": "a"})
     assert "A reason named “a” already exists." in duplicate.text
+
+
+async def test_switch_value_other_than_true_or_false_changes_nothing(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    csrf = await _admin_page_session(client, state)
+    await client.post(PAGE, data={"csrf_token": csrf, "name": "Sem orçamento"})
+    reason_id = _reason_id((await client.get(PAGE)).text, "Sem orçamento")
+
+    for value in ("1", "TRUE", "yes", "on"):
+        switched = await client.post(
+            f"{PAGE}/{reason_id}", data={"csrf_token": csrf, "is_active": value}
+        )
+        assert switched.status_code == 400, value
+        assert "Sem orçamento" in switched.text
+
+    assert [r["is_active"] for r in await _reasons_api(client)] == [True]
+
+
+async def test_invisible_characters_and_spacing_do_not_make_a_new_name(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    csrf = await _admin_page_session(client, state)
+    await client.post(PAGE, data={"csrf_token": csrf, "name": "Sem orçamento"})
+
+    spaced = await client.post(
+        PAGE, data={"csrf_token": csrf, "name": "Sem \t  orçamento"}
+    )
+    hidden = await client.post(
+        PAGE, data={"csrf_token": csrf, "name": "Sem orça\u200bmento\u202e"}
+    )
+    only_controls = await client.post(
+        PAGE, data={"csrf_token": csrf, "name": "\x01\x1b\u200b\u202e\x9f"}
+    )
+    reversed_name = await client.post(
+        PAGE, data={"csrf_token": csrf, "name": "\u202ePreço\x85alto"}
+    )
+
+    assert spaced.status_code == 409
+    assert "Já existe um motivo chamado “Sem orçamento”." in spaced.text
+    assert hidden.status_code == 409
+    assert only_controls.status_code == 400
+    assert "Digite um nome para o motivo." in only_controls.text
+    assert reversed_name.status_code == 303
+    names = [r["name"] for r in await _reasons_api(client)]
+    assert sorted(names) == ["Preço alto", "Sem orçamento"]
+
+
+async def test_same_name_added_twice_at_once_is_409(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    csrf = await _admin_page_session(client, state)
+
+    answers = await asyncio.gather(
+        client.post(PAGE, data={"csrf_token": csrf, "name": "Sem retorno"}),
+        client.post(PAGE, data={"csrf_token": csrf, "name": "sem retorno"}),
+    )
+
+    assert sorted(answer.status_code for answer in answers) == [303, 409]
+    assert len(await _reasons_api(client)) == 1

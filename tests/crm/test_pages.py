@@ -319,3 +319,27 @@ async def test_card_shows_open_window(
 
     assert "Janela aberta · fecha em 22 h" in response.text
     assert "há 1 h" in response.text
+
+
+async def test_board_ignores_impossible_filters_and_cursors(
+    page_client: httpx.AsyncClient,
+) -> None:
+    board = await page_client.get("/funil", params={"channel_id": "²", "tag_id": "¹"})
+    cursors = [
+        "²_1",
+        "1_²",
+        f"1_{2**31}",
+        f"1_{2**63}",
+        f"{'9' * 30}_1",
+    ]
+    answers = [
+        await page_client.get(
+            "/funil/colunas/novo",
+            params={"cursor": cursor},
+            headers={"HX-Request": "true"},
+        )
+        for cursor in cursors
+    ]
+
+    assert board.status_code == 200
+    assert [answer.status_code for answer in answers] == [400] * len(cursors)

@@ -253,3 +253,21 @@ async def test_same_status_records_nothing(
         await client.get("/api/contacts/5511900000001/history", headers=headers)
     ).json()
     assert history == []
+
+
+async def test_lost_with_impossible_reason_id_is_422(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    headers = await admin_headers(client, state)
+    await make_contact(state)
+
+    for reason_id in (0, 2**31, 2**63):
+        response = await client.patch(
+            "/api/contacts/5511900000001/status",
+            json={"lead_status": "perdido", "lost_reason_id": reason_id},
+            headers=headers,
+        )
+        assert response.status_code == 422, reason_id
+
+    shown = await client.get("/api/contacts/5511900000001", headers=headers)
+    assert shown.json()["lead_status"] == "novo"

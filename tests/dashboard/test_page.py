@@ -124,3 +124,18 @@ def test_format_duration() -> None:
     assert format_duration(2 * 3600 + 5 * 60) == "2 h 05 min"
     assert format_duration(36 * 3600 + 30 * 60) == "36 h 30 min"
     assert format_duration(3 * 86400 + 3600) == "3 d 1 h"
+
+
+async def test_dashboard_impossible_channel_is_400(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    await _login_page(client, state)
+
+    for channel_id in ("²", "0", str(2**31), "9" * 20):
+        response = await client.get(
+            "/dashboard",
+            params={"channel_id": channel_id},
+            headers={"Accept": "text/html"},
+        )
+        assert response.status_code == 400, channel_id
+        assert "is invalid; use a channel id" in response.text

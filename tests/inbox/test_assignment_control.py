@@ -1,5 +1,6 @@
 """Take and release from the chat header, over HTTP, with the rules of assignment."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -134,3 +135,36 @@ async def test_bad_action_csrf_and_unknown_conversation(
     assert no_csrf.status_code == 403
     assert unknown.status_code == 404
     assert (await conversation_for(state, LEAD)).assignee_id is None
+
+
+async def test_two_agents_taking_at_once_get_one_owner(
+    app: FastAPI, client: httpx.AsyncClient, state: AppState
+) -> None:
+    await setup_inbox(state, client)
+    bia_user = await make_agent(
+        state, email="bia@teste.invalid", name="Bia Atendente Teste"
+    )
+    caio_user = await make_agent(
+        state, email="caio@teste.invalid", name="Caio Atendente Teste"
+    )
+    for round_number in range(5):
+        wa_id = f"55119000001{round_number:02d}"
+        await lead_writes(client, state, wamid=f"wamid.TKR{round_number}", wa_id=wa_id)
+        conversation = await conversation_for(state, wa_id)
+        url = f"/conversas/{conversation.id}/responsavel"
+        async with (
+            _agent_client(app, "bia@teste.invalid") as bia,
+            _agent_client(app, "caio@teste.invalid") as caio,
+        ):
+            answers = await asyncio.gather(
+                bia.post(url, data={"action": "take"}, headers=_csrf(bia, state)),
+                caio.post(url, data={"action": "take"}, headers=_csrf(caio, state)),
+            )
+
+        codes = sorted(answer.status_code for answer in answers)
+        assert codes == [200, 409], [answer.text for answer in answers]
+        winner = bia_user if answers[0].status_code == 200 else caio_user
+        pages = {answer.status_code: answer.text for answer in answers}
+        assert "Com você" in pages[200]
+        assert f"Com {winner.name}" in pages[409]
+        assert (await conversation_for(state, wa_id)).assignee_id == winner.id

@@ -260,3 +260,24 @@ def _texts(html: str) -> list[str]:
 def _next_page_url(html: str) -> str | None:
     match = re.search(r'class="list-more" hx-get="([^"]+)"', html)
     return html_unescape(match.group(1)) if match else None
+
+
+async def test_impossible_cursor_starts_from_the_top(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    await setup_inbox(state, client)
+    await lead_writes(client, state, wamid="wamid.CUR1", wa_id="5511900000001")
+    conversation = await conversation_for(state, "5511900000001")
+
+    for cursor in ("1_²", f"1_{2**31}", f"1_{2**63}", f"{'9' * 30}_1"):
+        rows = await client.get(
+            "/conversas/lista", params={"channel_id": 1, "after": cursor}, headers=HX
+        )
+        older = await client.get(
+            f"/conversas/{conversation.id}/mensagens",
+            params={"before": cursor},
+            headers=HX,
+        )
+        assert rows.status_code == 200, cursor
+        assert "Ana Teste" in rows.text
+        assert older.status_code == 200, cursor

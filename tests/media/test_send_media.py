@@ -400,3 +400,108 @@ def _webm_recording(folder: Path) -> bytes:
         check=True,
     )
     return target.read_bytes()
+
+
+async def _streamed_upload(
+    client: httpx.AsyncClient, headers: dict[str, str], total: int
+) -> tuple[httpx.Response, int]:
+    """Post a multipart body announcing ``total`` bytes, sent in 1 MiB chunks;
+    return the answer and how many bytes the hub read."""
+    boundary = "limite-de-teste"
+    start = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="wa_id"\r\n\r\n{LEAD}\r\n'
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="grande.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    end = f"\r\n--{boundary}--\r\n".encode()
+    chunk = bytes(1024 * 1024)
+    filler = total - len(start) - len(end)
+    read = 0
+
+    async def body() -> Any:
+        nonlocal read
+        read += len(start)
+        yield start
+        sent = 0
+        while sent < filler:
+            piece = chunk[: filler - sent]
+            sent += len(piece)
+            read += len(piece)
+            yield piece
+        read += len(end)
+        yield end
+
+    response = await client.post(
+        "/api/send/media",
+        headers={
+            **headers,
+            "content-type": f"multipart/form-data; boundary={boundary}",
+            "content-length": str(total),
+        },
+        content=body(),
+    )
+    return response, read
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "admin"])
+async def test_oversized_upload_rejected_unread(
+    client: httpx.AsyncClient,
+    state: AppState,
+    simulator: SimulatorState,
+    signed_in: bool,
+) -> None:
+    headers = await _setup(client, state, simulator)
+    total = 120 * 1024 * 1024
+
+    response, read = await _streamed_upload(client, headers if signed_in else {}, total)
+
+    assert response.status_code == 413
+    assert "100 MB" in response.json()["detail"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert read < 2 * 1024 * 1024
+    assert not list(state.settings.media_dir.rglob("*.pdf"))
+    assert simulator.sent_messages == []
+
+
+@pytest.mark.parametrize("channel_id", ["0", str(2**31), str(2**63)])
+async def test_channel_id_out_of_range_is_400(
+    client: httpx.AsyncClient,
+    state: AppState,
+    simulator: SimulatorState,
+    channel_id: str,
+) -> None:
+    headers = await _setup(client, state, simulator)
+
+    response = await _send(
+        client,
+        headers,
+        "ficha.pdf",
+        pdf_document(),
+        "application/pdf",
+        channel_id=channel_id,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Invalid send request")
+    assert simulator.sent_messages == []
+
+
+async def test_caption_with_nul_is_400(
+    client: httpx.AsyncClient, state: AppState, simulator: SimulatorState
+) -> None:
+    headers = await _setup(client, state, simulator)
+
+    response = await _send(
+        client,
+        headers,
+        "ficha.pdf",
+        pdf_document(),
+        "application/pdf",
+        caption="Ficha\x00 de inscrição",
+    )
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    assert simulator.sent_messages == []

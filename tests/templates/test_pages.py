@@ -265,3 +265,50 @@ async def test_fields_fragment_in_english(browser: httpx.AsyncClient) -> None:
     assert "Send template" in html
     assert "Mensagem {{customer_name}}" not in html
     assert "Enviar template" not in html
+
+
+@pytest.mark.parametrize("channel_id", ["²", "0", str(2**31), "9" * 20])
+async def test_send_with_impossible_channel_is_400(
+    browser: httpx.AsyncClient, simulator: SimulatorState, channel_id: str
+) -> None:
+    simulator.register_lead("551187654321")
+    page = await browser.get("/nova-conversa")
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "phone": "(11) 98765-4321",
+        "channel_id": channel_id,
+        "template": "boas_vindas_curso|pt_BR",
+        **TEMPLATE_VALUES["boas_vindas_curso", "pt_BR"],
+    }
+
+    response = await browser.post("/nova-conversa", data=form)
+
+    assert response.status_code == 400
+    assert "Nova conversa" in response.text
+    assert simulator.sent_messages == []
+
+
+async def test_send_with_nul_in_name_or_value_is_400(
+    browser: httpx.AsyncClient, simulator: SimulatorState
+) -> None:
+    simulator.register_lead("551187654321")
+    page = await browser.get("/nova-conversa")
+    values = TEMPLATE_VALUES["boas_vindas_curso", "pt_BR"]
+    first_key = next(iter(values))
+    forms = [
+        {"name": "Bia\x00 Teste", **values},
+        {"name": "Bia Teste", **values, first_key: "Bia\x00"},
+    ]
+    for fields in forms:
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "phone": "(11) 98765-4321",
+            "channel_id": "1",
+            "template": "boas_vindas_curso|pt_BR",
+            **fields,
+        }
+
+        response = await browser.post("/nova-conversa", data=form)
+
+        assert response.status_code == 400
+    assert simulator.sent_messages == []

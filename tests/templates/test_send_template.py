@@ -467,3 +467,23 @@ async def test_coordinates_accepted_as_numbers(
     location = _sent_template(simulator)["components"][0]["parameters"][0]["location"]
     assert location["latitude"] == -23.5505
     assert location["longitude"] == -46.6333
+
+
+@pytest.mark.parametrize("channel_id", [0, 2**31, 2**63])
+async def test_impossible_channel_id_is_422(
+    client: httpx.AsyncClient,
+    state: AppState,
+    simulator: SimulatorState,
+    channel_id: int,
+) -> None:
+    hub = await setup_hub(client, state)
+
+    response = await send_template(
+        hub,
+        "boas_vindas_curso",
+        TEMPLATE_VALUES["boas_vindas_curso", "pt_BR"],
+        channel_id=channel_id,
+    )
+
+    assert response.status_code == 422
+    assert simulator.sent_messages == []

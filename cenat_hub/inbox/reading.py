@@ -41,16 +41,21 @@ async def mark_conversation_read(
 
 
 async def send_read_receipt(state: AppState, receipt: ReadReceipt) -> None:
-    """Mark the lead's last message as read on WhatsApp, logging failures."""
+    """Mark the lead's last message as read on WhatsApp, logging failures.
+
+    This runs after the response as a background task, where an exception
+    would make the server close the browser's keep-alive connection, so every
+    failure is logged here instead of raised.
+    """
     if receipt.wa_message_id is None:
         return
-    async with unit_of_work(state.session_factory) as session:
-        channel = await session.get(Channel, receipt.channel_id)
-        if channel is None or not channel.is_active:
-            return
-        token = state.cipher.decrypt(channel.whatsapp_token)
-        phone_number_id = channel.phone_number_id
     try:
+        async with unit_of_work(state.session_factory) as session:
+            channel = await session.get(Channel, receipt.channel_id)
+            if channel is None or not channel.is_active:
+                return
+            token = state.cipher.decrypt(channel.whatsapp_token)
+            phone_number_id = channel.phone_number_id
         await state.graph.mark_as_read(phone_number_id, token, receipt.wa_message_id)
     except GraphAPIError as exc:
         log.warning(

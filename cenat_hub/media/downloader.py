@@ -126,13 +126,19 @@ class MediaDownloader:
         await self._run(media_id, ignore_backoff=True)
 
     async def drain(self) -> None:
-        """Wait until every announced and scheduled download attempt has run."""
+        """Wait until every announced, scheduled and due download attempt has run.
+
+        With PostgreSQL's event hub an announcement reaches this process
+        through NOTIFY some time after its commit, so a running downloader
+        also sweeps the database for due downloads before it returns. A failed
+        attempt is due again only after its backoff, so the loop ends.
+        """
         while True:
             if self._queue is not None and not self._queue.empty():
                 await asyncio.sleep(0.01)
             elif self._tasks:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
-            else:
+            elif not self._background or await self.sweep() == 0:
                 return
 
     async def sweep(self) -> int:

@@ -18,9 +18,8 @@ ZONE = ZoneInfo("America/Sao_Paulo")
 
 async def _user_ids_and_message(state: AppState) -> tuple[int, int, int]:
     async with state.session_factory() as session:
-        users = dict(
-            (await session.execute(select(User.email, User.id))).tuples().all()
-        )
+        rows = (await session.execute(select(User.email, User.id))).all()
+        users = {email: user_id for email, user_id in rows}
         message_id = (await session.execute(select(Message.id))).scalar_one()
     return users["admin@teste.invalid"], users["agente@teste.invalid"], message_id
 

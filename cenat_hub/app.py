@@ -161,7 +161,7 @@ def create_app(
         redoc_url=None,
     )
     install_error_handler(app)
-    # Innermost, so that their answers still get the security headers.
+    # Innermost, so that their responses still get the security headers.
     app.add_middleware(SendMediaSizeLimitMiddleware)
     app.add_middleware(NulInAddressMiddleware)
     install_security_headers(app)

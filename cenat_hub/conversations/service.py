@@ -169,7 +169,7 @@ async def assign_conversation(
 
 
 def assignment_event(conversation: Conversation) -> Event:
-    """Build the event that tells open inboxes a conversation changed hands."""
+    """Build the event that updates open inboxes when a conversation changes owner."""
     return Event(
         "conversation.updated",
         {

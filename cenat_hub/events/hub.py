@@ -1,7 +1,8 @@
 """In-process publish/subscribe of small events.
 
-Events carry kinds and ids only, and each stream renders what it needs from
-the database. Publishers call ``publish`` after their transaction commits.
+Events carry kinds and ids only, and the browser streams render what they
+need from the database, once per user for each event. Publishers call
+``publish`` after their transaction commits.
 The browser stream renders these kinds (others pass through unrendered):
 
 - ``message.new``, ``message.status``, ``message.updated``: ``message_id``
@@ -30,8 +31,8 @@ class Event:
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
     # Renderings of this event by user id, filled by the streams of this
-    # process. Every queue holds the same object, so a user with many open
-    # pages has the event rendered once.
+    # process. Every subscriber queue receives this same object, so a user
+    # with many open pages has the event rendered once.
     renderings: dict[int, "asyncio.Future[Any]"] = field(
         default_factory=dict, compare=False, repr=False
     )

@@ -41,10 +41,10 @@ log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 5
 # Items applied per transaction when a body is large.
 CHUNK_SIZE = 50
-# Bodies processed at once per process. Processing shares the connection pool
-# with the webhook's acknowledgement (archiving the body), so it is kept well
-# under the pool size (5 + 5 on SQLite, 10 + 10 on PostgreSQL) and a burst of
-# deliveries cannot make the acknowledgement wait for a connection.
+# Maximum bodies processed at once per process. Processing shares the
+# connection pool (5 + 5 on SQLite, 10 + 10 on PostgreSQL) with the webhook's
+# acknowledgement, which archives the body. Keeping processing well under the
+# pool size leaves the acknowledgement a free connection during a burst.
 MAX_CONCURRENT_BODIES = 4
 
 Publisher = Callable[[list[Event]], Awaitable[None]]

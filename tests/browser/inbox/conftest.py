@@ -202,6 +202,18 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
 
 
 @pytest.fixture
+async def other_page(browser: Browser, live_server: LiveServer) -> AsyncIterator[Page]:
+    """A page in a second browser context: another user or another browser."""
+    other_context = await browser.new_context(base_url=live_server.url, locale="pt-BR")
+    new_page = await other_context.new_page()
+    errors: list[str] = []
+    new_page.on("pageerror", lambda error: errors.append(str(error)))
+    yield new_page
+    await other_context.close()
+    assert not errors, f"JavaScript errors on the second page: {errors}"
+
+
+@pytest.fixture
 async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as client:
         yield client

@@ -5,8 +5,6 @@ change in either shows in the other through the events stream. A flag set on
 each page before the change proves that neither page reloaded.
 """
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
@@ -35,15 +33,9 @@ async def _lead_writes(
 
 
 @pytest.fixture
-async def board(browser: Browser, live_server: LiveServer) -> AsyncIterator[Page]:
-    """A second browser context, logged in, with the Funil open and listening."""
-    context = await browser.new_context(base_url=live_server.url, locale="pt-BR")
-    board_page = await context.new_page()
-    errors: list[str] = []
-    board_page.on("pageerror", lambda error: errors.append(str(error)))
-    yield board_page
-    await context.close()
-    assert not errors, f"JavaScript errors on the board: {errors}"
+def board(other_page: Page) -> Page:
+    """The second browser context, where the Funil is opened."""
+    return other_page
 
 
 async def _open_board(board: Page) -> None:

@@ -10,7 +10,7 @@ seen twice is still shown once.
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -86,7 +86,7 @@ async def event_stream(
 
 async def _stream(
     state: AppState, user_id: int, since: datetime | None
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[ServerSentEvent | bytes]:
     # Subscribe before replaying, so nothing falls between the two.
     queue = state.events.subscribe()
     zone = ZoneInfo(state.settings.timezone)
@@ -99,13 +99,14 @@ async def _stream(
                 yield item
         while True:
             event = await queue.get()
+            items: Sequence[ServerSentEvent | bytes] | None
             if event.kind == RESYNC:
                 since = utcnow() - 2 * REPLAY_OVERLAP
                 items = await _finish(
                     _replay(state, user_id, zone, since, tell_page=True)
                 )
             else:
-                items = await _finish(_render_once(state, user_id, zone, event))
+                items = await _render_once(state, user_id, zone, event)
             if items is None:
                 return
             for item in items:
@@ -127,25 +128,30 @@ async def _finish(work: Coroutine[Any, Any, _T]) -> _T:
 
 async def _render_once(
     state: AppState, user_id: int, zone: ZoneInfo, event: Event
-) -> list[ServerSentEvent] | None:
+) -> list[bytes] | None:
     """Render ``event`` for ``user_id`` once, shared by all of that user's streams.
 
     The first stream to reach the event starts the rendering, and the others
     await the same task. A stream that disconnects meanwhile does not cancel
-    it, because the others still need the result.
+    it, because the others still need the result; the shield also keeps the
+    rendering's database work from being cut half-way (see ``_finish``).
     """
     rendering = event.renderings.get(user_id)
     if rendering is None:
         rendering = asyncio.ensure_future(_render(state, user_id, zone, event))
         event.renderings[user_id] = rendering
-    result: list[ServerSentEvent] | None = await asyncio.shield(rendering)
+    result: list[bytes] | None = await asyncio.shield(rendering)
     return result
 
 
 async def _render(
     state: AppState, user_id: int, zone: ZoneInfo, event: Event
-) -> list[ServerSentEvent] | None:
-    """Render one event, or return None to end the stream of a deactivated user."""
+) -> list[bytes] | None:
+    """Render one event, or return None to end the stream of a deactivated user.
+
+    The fragments are encoded once into one chunk, so each of the user's
+    streams sends the event with a single write.
+    """
     async with state.session_factory() as session:
         user = await load_user(session, user_id)
         if user is None:
@@ -154,8 +160,10 @@ async def _render(
         fragments = await FragmentRenderer(session, user, zone).for_event(
             event.kind, event.data
         )
+    if not fragments:
+        return []
     moment = utcnow()
-    return [_sse(fragment, moment) for fragment in fragments]
+    return [b"".join(_sse(fragment, moment).encode() for fragment in fragments)]
 
 
 async def _replay(

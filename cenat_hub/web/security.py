@@ -5,7 +5,8 @@ import hmac
 import secrets
 
 from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "cenat_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -99,25 +100,45 @@ def is_valid_login_csrf(request: Request, presented: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), presented.encode())
 
 
-class SecurityHeadersMiddleware(BaseHTTPMiddleware):
-    async def dispatch(
-        self, request: Request, call_next: RequestResponseEndpoint
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers.setdefault(
-                "Content-Security-Policy", CONTENT_SECURITY_POLICY
-            )
-        if not request.url.path.startswith("/static/"):
-            # Pages and API responses contain leads' personal data; shared
-            # computers and proxies must not keep copies.
-            response.headers.setdefault("Cache-Control", "no-store")
-        if is_tls(request):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+class SecurityHeadersMiddleware:
+    """Add the security headers to every HTTP response.
+
+    A plain ASGI middleware: it touches only the response's start message, so
+    streamed bodies (the event streams, media) pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cacheable = scope["path"].startswith("/static/")
+        tls = scope.get("scheme") == "https" or (
+            Headers(scope=scope).get("x-forwarded-proto", "").lower() == "https"
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _add_security_headers(MutableHeaders(scope=message), cacheable, tls)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _add_security_headers(headers: MutableHeaders, cacheable: bool, tls: bool) -> None:
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if headers.get("content-type", "").startswith("text/html"):
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if not cacheable:
+        # Pages and API responses contain leads' personal data; shared
+        # computers and proxies must not keep copies.
+        headers.setdefault("Cache-Control", "no-store")
+    if tls:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
 
 
 def install_security_headers(app: FastAPI) -> None:

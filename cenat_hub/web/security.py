@@ -101,7 +101,7 @@ def is_valid_login_csrf(request: Request, presented: str | None) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """Add the security headers to every HTTP response.
+    """Middleware that adds the security headers to every HTTP response.
 
     A plain ASGI middleware: it touches only the response's start message, so
     streamed bodies (the event streams, media) pass through untouched.

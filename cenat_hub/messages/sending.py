@@ -26,6 +26,7 @@ from cenat_hub.contacts.identity import (
 )
 from cenat_hub.contacts.phone import is_phone_wa_id
 from cenat_hub.conversations.service import is_window_open, record_message
+from cenat_hub.conversations.waits import record_message_waits
 from cenat_hub.db.session import unit_of_work
 from cenat_hub.db.types import utcnow
 from cenat_hub.errors import ConflictError, NotFoundError
@@ -261,6 +262,15 @@ async def store_pending(
             if existing is not None:
                 return existing, False
         raise
+    await record_message_waits(
+        session,
+        conversation,
+        direction=DIRECTION_OUTBOUND,
+        message_type=message.message_type,
+        timestamp=message.timestamp,
+        status=message.status,
+        sent_by_user_id=message.sent_by_user_id,
+    )
     record_message(
         conversation,
         contact=await session.get(Contact, message.contact_id),

@@ -78,8 +78,9 @@ async def record_message_waits(
 
     The message must already be in the database (inserted or flushed), since
     a message older than the conversation's newest one rebuilds the waits
-    from the stored messages. Adds at most one statement, the INSERT of an
-    answered wait; the columns go out with the conversation's own UPDATE.
+    from the stored messages. Otherwise this executes nothing: the columns go
+    out with the conversation's own UPDATE, and an answered wait adds one
+    INSERT to the next flush.
     """
     if message_type in NOT_COUNTED_TYPES:
         return
@@ -107,8 +108,10 @@ async def record_message_waits(
     if started_at is None:
         return
     conversation.open_wait_started_at = None
-    await session.execute(
-        insert(ResponseWait).values(
+    # Added, not executed: the INSERT goes out with the session's next flush,
+    # so it does not flush the conversation's changes early as a second UPDATE.
+    session.add(
+        ResponseWait(
             conversation_id=conversation.id,
             channel_id=conversation.channel_id,
             agent_id=sent_by_user_id,

@@ -262,6 +262,7 @@ async def store_pending(
             if existing is not None:
                 return existing, False
         raise
+    contact = await session.get(Contact, message.contact_id)
     await record_message_waits(
         session,
         conversation,
@@ -273,7 +274,7 @@ async def store_pending(
     )
     record_message(
         conversation,
-        contact=await session.get(Contact, message.contact_id),
+        contact=contact,
         message_type=message.message_type,
         content=message.content,
         timestamp=message.timestamp,

@@ -289,6 +289,10 @@ def _touching_waits(statements: list[str]) -> list[str]:
     return [s.split()[0] for s in statements if "response_waits" in s]
 
 
+def _conversation_updates(statements: list[str]) -> int:
+    return sum(1 for s in statements if s.startswith("UPDATE conversations"))
+
+
 async def test_common_case_adds_one_insert(state: AppState, inbox: Inbox) -> None:
     """A newer message reads no messages; only an answering reply adds a statement."""
     ana = await make_user(state, email="ana@teste.invalid", role="atendente")
@@ -303,6 +307,8 @@ async def test_common_case_adds_one_insert(state: AppState, inbox: Inbox) -> Non
 
     assert _touching_waits(inbound_statements) == []
     assert _touching_waits(reply_statements) == ["INSERT"]
+    assert _conversation_updates(inbound_statements) == 1
+    assert _conversation_updates(reply_statements) == 1
     assert _touching_waits(older_statements) == ["DELETE", "INSERT"]
 
 

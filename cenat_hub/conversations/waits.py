@@ -124,7 +124,7 @@ async def record_message_waits(
 
 @dataclass(frozen=True)
 class ConversationWaits:
-    """What the two wait definitions derive from one conversation's messages."""
+    """Waits of one conversation under both definitions, derived from its messages."""
 
     answered: list[tuple[datetime, datetime, int]]
     open_wait_started_at: datetime | None
@@ -229,7 +229,9 @@ async def rebuild_conversation_waits(
 
 async def rebuild_waits_of(session: AsyncSession, conversation_id: int) -> None:
     """Rebuild the waits of a conversation known by id, if it still exists."""
-    conversation = await session.get(Conversation, conversation_id)
+    conversation = await session.get(
+        Conversation, conversation_id, with_for_update=True, populate_existing=True
+    )
     if conversation is not None:
         await rebuild_conversation_waits(session, conversation)
 
@@ -254,7 +256,7 @@ async def record_failure_change(
 
 # Set-based SQL that derives every conversation's waits from its messages, in
 # the same order as ``derive_waits``. The bench generator runs it after
-# writing messages directly; migration 0013_response_waits holds its own copy.
+# writing messages directly; migration 0013_response_waits contains its own copy.
 _SEQUENCE = """
 SELECT id, conversation_id, channel_id, direction, "timestamp", sent_by_user_id,
        lag(direction) OVER (

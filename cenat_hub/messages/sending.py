@@ -71,9 +71,14 @@ async def _pick_conversation(
     )
     if channel_id is not None:
         statement = statement.where(Conversation.channel_id == channel_id)
-    statement = statement.order_by(
-        Conversation.last_inbound_at.desc().nulls_last()
-    ).limit(1)
+    # Locked and read afresh, as get_or_create_conversation does, because the
+    # send stores a message that updates the conversation's derived columns.
+    statement = (
+        statement.order_by(Conversation.last_inbound_at.desc().nulls_last())
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.execute(statement)).scalar_one_or_none()
 
 

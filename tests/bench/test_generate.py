@@ -14,14 +14,9 @@ from cenat_hub.models import (
     ContactIdentity,
     Conversation,
     Message,
-    ResponseWait,
 )
 from cenat_hub.web.state import AppState
-from tests.dashboard.reference import (
-    reference_open_waits,
-    reference_waiting_since,
-    reference_waits,
-)
+from tests.dashboard.reference import reference_state, stored_state
 from tests.factories import login, page_login
 
 SIZES = Sizes(contacts=60, messages=900, channels=2, agents=3, days=90)
@@ -131,31 +126,13 @@ async def test_generated_waits_match_the_messages(
     """The waits rebuilt at the end of generation equal the former queries."""
     await _fill(database_url)
     async with state.session_factory() as session:
-        rows = (await session.execute(select(ResponseWait))).scalars().all()
-        stored = sorted(
-            (
-                row.conversation_id,
-                row.channel_id,
-                row.agent_id,
-                row.started_at,
-                row.answered_at,
-                row.seconds,
-            )
-            for row in rows
-        )
+        stored = await stored_state(session)
+        reference = await reference_state(session)
         conversations = list((await session.execute(select(Conversation))).scalars())
-        open_waits = {
-            c.id: c.open_wait_started_at
-            for c in conversations
-            if c.open_wait_started_at is not None
-        }
-        waiting = {
-            c.id: c.waiting_since for c in conversations if c.waiting_since is not None
-        }
-        newest = {c.id: c.last_counted_message_at for c in conversations}
 
-        assert stored
-        assert stored == await reference_waits(session)
-        assert open_waits == await reference_open_waits(session)
-        assert waiting == await reference_waiting_since(session)
-        assert newest == {c.id: c.last_message_at for c in conversations}
+    assert stored.waits
+    assert stored.waits == reference.waits
+    assert stored.open_waits == reference.open_waits
+    assert stored.waiting == reference.waiting
+    for conversation in conversations:
+        assert conversation.last_counted_message_at == conversation.last_message_at

@@ -5,6 +5,7 @@ them as the reference that the stored ``response_waits`` rows and conversation
 columns must equal.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy.orm import aliased
 from cenat_hub.channels.access import channel_clause
 from cenat_hub.dashboard.period import Period
 from cenat_hub.dashboard.queries import NOT_COUNTED_TYPES
-from cenat_hub.models import Conversation, Message
+from cenat_hub.models import Conversation, Message, ResponseWait
 from cenat_hub.models.message import (
     DIRECTION_INBOUND,
     DIRECTION_OUTBOUND,
@@ -210,3 +211,48 @@ async def reference_waiting_since(session: AsyncSession) -> dict[int, datetime]:
         for conversation_id, since in (await session.execute(statement)).all()
         if since is not None
     }
+
+
+@dataclass(frozen=True)
+class WaitState:
+    """Answered waits, open waits and waiting times of every conversation."""
+
+    waits: list[tuple[int, int, int | None, datetime, datetime, int]]
+    open_waits: dict[int, datetime]
+    waiting: dict[int, datetime]
+
+
+async def reference_state(session: AsyncSession) -> WaitState:
+    """Compute the waits from the messages with the former queries."""
+    return WaitState(
+        waits=await reference_waits(session),
+        open_waits=await reference_open_waits(session),
+        waiting=await reference_waiting_since(session),
+    )
+
+
+async def stored_state(session: AsyncSession) -> WaitState:
+    """Read the stored ``response_waits`` rows and conversation columns."""
+    rows = (await session.execute(select(ResponseWait))).scalars().all()
+    conversations = (await session.execute(select(Conversation))).scalars().all()
+    return WaitState(
+        waits=sorted(
+            (
+                row.conversation_id,
+                row.channel_id,
+                row.agent_id,
+                row.started_at,
+                row.answered_at,
+                row.seconds,
+            )
+            for row in rows
+        ),
+        open_waits={
+            c.id: c.open_wait_started_at
+            for c in conversations
+            if c.open_wait_started_at is not None
+        },
+        waiting={
+            c.id: c.waiting_since for c in conversations if c.waiting_since is not None
+        },
+    )

@@ -34,9 +34,8 @@ from tests.dashboard.dataset import NOW, build_dataset
 from tests.dashboard.reference import (
     old_responses,
     old_waiting_conversations,
-    reference_open_waits,
-    reference_waiting_since,
-    reference_waits,
+    reference_state,
+    stored_state,
 )
 from tests.factories import make_channel, make_user
 
@@ -164,30 +163,11 @@ async def _conversation(session: AsyncSession, lead: str = LEAD) -> Conversation
 
 async def _assert_matches_reference(state: AppState, step: str) -> None:
     async with state.session_factory() as session:
-        rows = (await session.execute(select(ResponseWait))).scalars().all()
-        stored = sorted(
-            (
-                row.conversation_id,
-                row.channel_id,
-                row.agent_id,
-                row.started_at,
-                row.answered_at,
-                row.seconds,
-            )
-            for row in rows
-        )
-        conversations = (await session.execute(select(Conversation))).scalars().all()
-        open_waits = {
-            c.id: c.open_wait_started_at
-            for c in conversations
-            if c.open_wait_started_at is not None
-        }
-        waiting = {
-            c.id: c.waiting_since for c in conversations if c.waiting_since is not None
-        }
-        assert stored == await reference_waits(session), step
-        assert open_waits == await reference_open_waits(session), step
-        assert waiting == await reference_waiting_since(session), step
+        stored = await stored_state(session)
+        reference = await reference_state(session)
+    assert stored.waits == reference.waits, step
+    assert stored.open_waits == reference.open_waits, step
+    assert stored.waiting == reference.waiting, step
 
 
 @pytest.fixture

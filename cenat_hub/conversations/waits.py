@@ -91,6 +91,9 @@ async def record_message_waits(
     # The message sorts after every counted message: its timestamp is not
     # older and its id is the largest.
     if direction == DIRECTION_INBOUND:
+        # With no waiting time, a message as old as the newest one follows an
+        # outbound message of that same time, and only inbound messages
+        # strictly after the last outbound one count as waiting.
         if conversation.waiting_since is None and (
             newest is None or timestamp > newest
         ):

@@ -108,8 +108,8 @@ async def _percentile_cont(
 
     GROUPING SETS groups the waits overall, by agent and by channel in one
     statement, and one ``percentile_cont`` over both fractions sorts each
-    group once. On 335,000 waits this took 0.3 s where the three-way UNION
-    ALL read by ``_window_percentiles`` took 1.1 s.
+    group once. On 335,000 waits (PostgreSQL 15, two busy CPUs) this took
+    0.3 s, where grouping the three-way UNION ALL of ``_grouped`` took 1.1 s.
     """
     agent = responses.c.agent_id
     channel = responses.c.channel_id

@@ -1,4 +1,4 @@
-"""Benchmark: each query of the dashboard on its own, in-process, without HTTP.
+"""Benchmark: the dashboard's wait queries one at a time, in-process, without HTTP.
 
 .venv/bin/python -m bench.dashboard_waits --database-url URL [--days 90] [--runs 3]
 

@@ -274,7 +274,11 @@ def _conversation_updates(statements: list[str]) -> int:
 
 
 async def test_common_case_adds_one_insert(state: AppState, inbox: Inbox) -> None:
-    """A newer message reads no messages; only an answering reply adds a statement."""
+    """In-order messages write waits with the conversation's one UPDATE.
+
+    Only a reply that answers a wait adds a statement (its INSERT); an older
+    message rebuilds the conversation's waits.
+    """
     ana = await make_user(state, email="ana@teste.invalid", role="atendente")
     await inbox.inbound("wamid.S1", 0)
 

@@ -231,7 +231,13 @@ async def rebuild_conversation_waits(
 
 
 async def rebuild_waits_of(session: AsyncSession, conversation_id: int) -> None:
-    """Rebuild the waits of a conversation known by id, if it still exists."""
+    """Rebuild the waits of a conversation known by id, if it still exists.
+
+    NOTE: the status path calls this while it holds the message's row lock,
+    and a lead's reaction locks its conversation before the message it
+    reacts to. A reaction and a failure change of the same message at the
+    same moment could therefore deadlock, and PostgreSQL would abort one.
+    """
     conversation = await session.get(
         Conversation, conversation_id, with_for_update=True, populate_existing=True
     )

@@ -32,13 +32,15 @@ class Conversation(Base):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_message_preview: Mapped[str | None] = mapped_column(String(200))
     last_message_direction: Mapped[str | None] = mapped_column(String(10))
-    # Kept from the messages by cenat_hub.conversations.waits for the dashboard:
-    # the newest time of a message other than a reaction,
+    # The next three columns are derived from the messages for the dashboard
+    # and kept by cenat_hub.conversations.waits.
+    # Time of the newest message, reactions excluded.
     last_counted_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # when the lead's wait that no agent has answered yet started (first-response
-    # figures; None when an agent's message came last),
+    # Start of the lead's wait that no agent has answered yet (first-response
+    # figures). None when an agent's message came last.
     open_wait_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # and the first inbound message after the last outbound one (waiting figures).
+    # Time of the first inbound message after the last outbound one (waiting
+    # figures).
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
     assignee_id: Mapped[int | None] = mapped_column(

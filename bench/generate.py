@@ -4,8 +4,9 @@ Runs the migrations, then writes channels, users, contacts (Brazilian numbers,
 some in the old 12-digit form, accented names), conversations, messages of
 every type with their statuses, media files and CRM fields, spread over the
 last ``--days`` days. Rows carry the derived columns the application keeps
-(folded search text, last-message fields, unread counts), so the pages read
-them as they read rows written by webhooks.
+(folded search text, last-message fields, unread counts, and the dashboard's
+waits, rebuilt from the messages at the end), so the pages read them as they
+read rows written by webhooks.
 
     python bench/generate.py --database-url sqlite+aiosqlite:////tmp/bench.db
     python bench/generate.py --database-url \
@@ -31,6 +32,7 @@ from typing import Any
 
 from cenat_hub.contacts.phone import match_key
 from cenat_hub.conversations.service import message_preview
+from cenat_hub.conversations.waits import rebuild_all_statements
 from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.migrate import upgrade
 from cenat_hub.models.message import message_search_text
@@ -849,6 +851,8 @@ class SqliteWriter(Writer):
             "UPDATE messages SET lead_reaction = ? WHERE wa_message_id = ?",
             lead_reactions,
         )
+        for statement in rebuild_all_statements("sqlite"):
+            self.connection.execute(statement)
         self.connection.execute("COMMIT")
         self.connection.execute("ANALYZE")
 
@@ -901,10 +905,13 @@ class PostgresWriter(Writer):
             "UPDATE messages SET lead_reaction = $1 WHERE wa_message_id = $2",
             lead_reactions,
         )
+        async with self.connection.transaction():
+            for statement in rebuild_all_statements("postgresql"):
+                await self.connection.execute(statement)
         for table in (
             "channels", "users", "contacts", "contact_identities", "conversations",
             "messages", "message_status_events", "media_files", "lead_events",
-            "lost_reasons", "tags",
+            "lost_reasons", "tags", "response_waits",
         ):  # fmt: skip
             await self.connection.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608

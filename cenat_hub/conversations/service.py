@@ -46,8 +46,18 @@ async def get_or_create_conversation(
         },
         ["channel_id", "contact_id"],
     )
-    statement = select(Conversation).where(
-        Conversation.channel_id == channel_id, Conversation.contact_id == contact_id
+    # Locked and read afresh: the message about to be stored updates columns
+    # derived from the conversation's earlier messages (last activity, unread
+    # count, waits), so concurrent messages of one conversation must not
+    # compute them from the same old values.
+    statement = (
+        select(Conversation)
+        .where(
+            Conversation.channel_id == channel_id,
+            Conversation.contact_id == contact_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     conversation = (await session.execute(statement)).scalar_one()
     if created_id is not None:

@@ -15,13 +15,11 @@ from sqlalchemy import (
     case,
     func,
     literal,
-    or_,
     select,
     union,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from cenat_hub.channels.access import channel_clause
 from cenat_hub.dashboard.period import Period
@@ -233,36 +231,16 @@ async def lost_reasons(
     ]
 
 
-def _waiting_since() -> ColumnElement[datetime]:
-    """Select the time of the first inbound message after the last reply."""
-    reply = aliased(Message)
-    last_reply = (
-        select(func.max(reply.timestamp))
-        .where(
-            reply.conversation_id == Conversation.id,
-            reply.direction == DIRECTION_OUTBOUND,
-            reply.message_type.not_in(NOT_COUNTED_TYPES),
-        )
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
-    return (
-        select(func.min(Message.timestamp))
-        .where(
-            Message.conversation_id == Conversation.id,
-            inbound(),
-            counted_message(),
-            or_(last_reply.is_(None), Message.timestamp > last_reply),
-        )
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
-
-
 def _waiting_conversations(scope: set[int] | None) -> Select[tuple[int, datetime]]:
+    """Select the conversations whose last message is the lead's, and since when.
+
+    ``waiting_since`` is the first inbound message after the last outbound one,
+    kept by ``cenat_hub.conversations.waits``; it is None in the rare case of
+    an outbound message at the same time as the newest inbound one.
+    """
     return select(
         Conversation.id.label("conversation_id"),
-        _waiting_since().label("waiting_since"),
+        Conversation.waiting_since.label("waiting_since"),
     ).where(
         channel_clause(Conversation.channel_id, scope),
         Conversation.last_message_direction == DIRECTION_INBOUND,

@@ -4,7 +4,12 @@ A lead starts waiting with an inbound message that follows an agent's
 message (or opens the conversation), and stops waiting at the next message an
 agent sends. Inbound messages in between do not restart the wait. Messages
 sent without an agent (from the WhatsApp Business app, say), failed sends and
-reactions are left out of the sequence.
+reactions are left out of the sequence. A wait belongs to the period in which
+it started.
+
+The waits are not recomputed here: ``cenat_hub.conversations.waits`` stores
+one ``response_waits`` row per answered wait as messages arrive, and this
+module only takes the percentiles of the rows of the period.
 
 The percentiles are continuous (linear interpolation between the two nearest
 ranks), as PostgreSQL's ``percentile_cont`` computes them. SQLite has no such
@@ -13,7 +18,6 @@ numbers the rows of each group.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import (
     CTE,
@@ -21,26 +25,20 @@ from sqlalchemy import (
     Float,
     Integer,
     Subquery,
-    and_,
     case,
     cast,
     func,
     literal,
-    or_,
     select,
+    tuple_,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.channels.access import channel_clause
 from cenat_hub.dashboard.period import Period
-from cenat_hub.dashboard.queries import NOT_COUNTED_TYPES
-from cenat_hub.models import Message
-from cenat_hub.models.message import (
-    DIRECTION_INBOUND,
-    DIRECTION_OUTBOUND,
-    STATUS_FAILED,
-)
+from cenat_hub.models import ResponseWait
 
 MEDIAN = 0.5
 P90 = 0.9
@@ -60,86 +58,22 @@ class ResponseTimes:
     p90_seconds: float
 
 
-def _seconds_between(
-    dialect: str, start: ColumnElement[datetime], end: ColumnElement[datetime]
-) -> ColumnElement[float]:
-    """Whole seconds from ``start`` to ``end``, rounded the same way on both databases."""
-    if dialect == "postgresql":
-        return cast(func.round(func.extract("epoch", end - start)), Float)
-    return cast(
-        func.round((func.julianday(end) - func.julianday(start)) * 86400), Float
-    )
-
-
-def _responses(dialect: str, scope: set[int] | None, period: Period) -> CTE:
-    """Build one row per answered wait: channel, agent and seconds waited.
+def _responses(scope: set[int] | None, period: Period) -> CTE:
+    """Select channel, agent and seconds of each answered wait that began in the period.
 
     A CTE, not a subquery: the grouping reads it three times, and both
     databases compute a CTE read more than once a single time.
     """
-    order = (Message.timestamp, Message.id)
-    sequence = (
-        select(
-            Message.id,
-            Message.conversation_id,
-            Message.channel_id,
-            Message.direction,
-            Message.timestamp,
-            Message.sent_by_user_id,
-            func.lag(Message.direction)
-            .over(partition_by=Message.conversation_id, order_by=order)
-            .label("previous_direction"),
-        )
-        .where(
-            channel_clause(Message.channel_id, scope),
-            Message.message_type.not_in(NOT_COUNTED_TYPES),
-            or_(
-                Message.direction == DIRECTION_INBOUND,
-                and_(
-                    Message.direction == DIRECTION_OUTBOUND,
-                    Message.sent_by_user_id.is_not(None),
-                    Message.status != STATUS_FAILED,
-                ),
-            ),
-        )
-        .subquery("sequence")
-    )
-    # The first message of each run of one direction; runs alternate, so the
-    # run after an inbound one is the agent's reply.
-    run_order = (sequence.c.timestamp, sequence.c.id)
-    runs = (
-        select(
-            sequence.c.channel_id,
-            sequence.c.direction,
-            sequence.c.timestamp,
-            func.lead(sequence.c.timestamp)
-            .over(partition_by=sequence.c.conversation_id, order_by=run_order)
-            .label("replied_at"),
-            func.lead(sequence.c.sent_by_user_id)
-            .over(partition_by=sequence.c.conversation_id, order_by=run_order)
-            .label("agent_id"),
-        )
-        .where(
-            or_(
-                sequence.c.previous_direction.is_(None),
-                sequence.c.previous_direction != sequence.c.direction,
-            )
-        )
-        .subquery("runs")
-    )
     return (
         select(
-            runs.c.channel_id,
-            runs.c.agent_id,
-            _seconds_between(dialect, runs.c.timestamp, runs.c.replied_at).label(
-                "seconds"
-            ),
+            ResponseWait.channel_id,
+            ResponseWait.agent_id,
+            cast(ResponseWait.seconds, Float).label("seconds"),
         )
         .where(
-            runs.c.direction == DIRECTION_INBOUND,
-            runs.c.replied_at.is_not(None),
-            runs.c.timestamp >= period.starts_at,
-            runs.c.timestamp <= period.now,
+            channel_clause(ResponseWait.channel_id, scope),
+            ResponseWait.started_at >= period.starts_at,
+            ResponseWait.started_at <= period.now,
         )
         .cte("responses")
     )
@@ -158,18 +92,51 @@ def _grouped(responses: CTE) -> Subquery:
     ).subquery("grouped")
 
 
+# GROUPING(agent_id, channel_id) of each grouping set: a bit is 1 for a
+# column the set does not group by.
+_DIMENSION_OF_GROUPING = {
+    0b11: DIMENSION_ALL,
+    0b01: DIMENSION_AGENT,
+    0b10: DIMENSION_CHANNEL,
+}
+
+
 async def _percentile_cont(
-    session: AsyncSession, grouped: Subquery
+    session: AsyncSession, responses: CTE
 ) -> list[ResponseTimes]:
-    """Compute the percentiles with PostgreSQL's ordered-set aggregate."""
+    """Compute the percentiles with PostgreSQL's ordered-set aggregate.
+
+    GROUPING SETS groups the waits overall, by agent and by channel in one
+    statement, and one ``percentile_cont`` over both fractions sorts each
+    group once. On 335,000 waits (PostgreSQL 15, two busy CPUs) this took
+    0.3 s, where grouping the three-way UNION ALL of ``_grouped`` took 1.1 s.
+    """
+    agent = responses.c.agent_id
+    channel = responses.c.channel_id
+    fractions = postgresql.array([MEDIAN, P90])
     statement = select(
-        grouped.c.dimension,
-        grouped.c.key,
+        func.grouping(agent, channel),
+        agent,
+        channel,
         func.count(),
-        func.percentile_cont(MEDIAN).within_group(grouped.c.seconds),
-        func.percentile_cont(P90).within_group(grouped.c.seconds),
-    ).group_by(grouped.c.dimension, grouped.c.key)
-    return [ResponseTimes(*row) for row in (await session.execute(statement)).all()]
+        func.percentile_cont(fractions).within_group(responses.c.seconds),
+    ).group_by(func.grouping_sets(tuple_(), tuple_(agent), tuple_(channel)))
+    results = []
+    for grouping, agent_id, channel_id, count, percentiles in (
+        await session.execute(statement)
+    ).all():
+        if count == 0:
+            # The overall set yields a row even when no wait is in the period.
+            continue
+        dimension = _DIMENSION_OF_GROUPING[grouping]
+        key = {
+            DIMENSION_ALL: 0,
+            DIMENSION_AGENT: agent_id,
+            DIMENSION_CHANNEL: channel_id,
+        }[dimension]
+        median, p90 = percentiles
+        results.append(ResponseTimes(dimension, key, count, median, p90))
+    return results
 
 
 def _floor(dialect: str, value: ColumnElement[float]) -> ColumnElement[int]:
@@ -238,13 +205,13 @@ async def first_response_times(
     uses ``percentile_cont`` and SQLite the window-function query.
     """
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    grouped = _grouped(_responses(dialect, scope, period))
+    responses = _responses(scope, period)
     if use_window_functions is None:
         use_window_functions = dialect != "postgresql"
     if use_window_functions:
-        rows = await _window_percentiles(session, dialect, grouped)
+        rows = await _window_percentiles(session, dialect, _grouped(responses))
     else:
-        rows = await _percentile_cont(session, grouped)
+        rows = await _percentile_cont(session, responses)
     return [
         ResponseTimes(
             dimension=row.dimension,

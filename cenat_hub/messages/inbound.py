@@ -12,6 +12,7 @@ from cenat_hub.contacts.identity import (
     find_or_create_contact,
 )
 from cenat_hub.conversations.service import get_or_create_conversation, record_message
+from cenat_hub.conversations.waits import record_message_waits
 from cenat_hub.db.types import utcnow
 from cenat_hub.db.upsert import insert_or_ignore
 from cenat_hub.events.hub import Event
@@ -23,6 +24,7 @@ from cenat_hub.models.message import (
     DIRECTION_INBOUND,
     DIRECTION_OUTBOUND,
     STATUS_RECEIVED,
+    STATUS_SENT,
     message_search_text,
 )
 
@@ -72,6 +74,15 @@ async def ingest_inbound(
     )
     if message_id is None:
         return []
+    await record_message_waits(
+        session,
+        conversation,
+        direction=DIRECTION_INBOUND,
+        message_type=message.message_type,
+        timestamp=message.timestamp,
+        status=STATUS_RECEIVED,
+        sent_by_user_id=None,
+    )
     record_message(
         conversation,
         contact=contact,
@@ -122,10 +133,19 @@ async def ingest_echo(
         conversation_id=conversation.id,
         contact_wa_id=contact.wa_id,
         direction=DIRECTION_OUTBOUND,
-        status="sent",
+        status=STATUS_SENT,
     )
     if message_id is None:
         return []
+    await record_message_waits(
+        session,
+        conversation,
+        direction=DIRECTION_OUTBOUND,
+        message_type=message.message_type,
+        timestamp=message.timestamp,
+        status=STATUS_SENT,
+        sent_by_user_id=None,
+    )
     record_message(
         conversation,
         contact=contact,

@@ -26,6 +26,7 @@ from cenat_hub.contacts.identity import (
 )
 from cenat_hub.contacts.phone import is_phone_wa_id
 from cenat_hub.conversations.service import is_window_open, record_message
+from cenat_hub.conversations.waits import record_message_waits
 from cenat_hub.db.session import unit_of_work
 from cenat_hub.db.types import utcnow
 from cenat_hub.errors import ConflictError, NotFoundError
@@ -70,9 +71,14 @@ async def _pick_conversation(
     )
     if channel_id is not None:
         statement = statement.where(Conversation.channel_id == channel_id)
-    statement = statement.order_by(
-        Conversation.last_inbound_at.desc().nulls_last()
-    ).limit(1)
+    # Locked and read afresh, as get_or_create_conversation does, because the
+    # send stores a message that updates the conversation's derived columns.
+    statement = (
+        statement.order_by(Conversation.last_inbound_at.desc().nulls_last())
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -261,9 +267,19 @@ async def store_pending(
             if existing is not None:
                 return existing, False
         raise
+    contact = await session.get(Contact, message.contact_id)
+    await record_message_waits(
+        session,
+        conversation,
+        direction=DIRECTION_OUTBOUND,
+        message_type=message.message_type,
+        timestamp=message.timestamp,
+        status=message.status,
+        sent_by_user_id=message.sent_by_user_id,
+    )
     record_message(
         conversation,
-        contact=await session.get(Contact, message.contact_id),
+        contact=contact,
         message_type=message.message_type,
         content=message.content,
         timestamp=message.timestamp,

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.conversations.waits import record_failure_change
 from cenat_hub.db.types import utcnow
 from cenat_hub.db.upsert import insert_or_ignore
 from cenat_hub.events.hub import Event
@@ -81,11 +82,13 @@ async def apply_pending_statuses(
         )
     ).scalars()
     changed = False
+    was_failed = message.status == STATUS_FAILED
     for event in pending:
         changed = _apply(message, event) or changed
         event.applied = True
     if not changed:
         return []
+    await record_failure_change(session, message, was_failed=was_failed)
     return [
         Event(
             "message.status",
@@ -145,9 +148,11 @@ async def mark_failed(
     title: str,
     details: str | None,
 ) -> None:
+    was_failed = message.status == STATUS_FAILED
     message.status = STATUS_FAILED
     message.failed_at = utcnow()
     message.error_code = code
     message.error_title = title
     message.error_message = explain_in_portuguese(code, title)
     message.error_details = details
+    await record_failure_change(session, message, was_failed=was_failed)

@@ -9,6 +9,7 @@ from cenat_hub.models.crm import LeadEvent, LostReason, UserChannel
 from cenat_hub.models.login_attempt import LoginAttempt
 from cenat_hub.models.media import MediaFile
 from cenat_hub.models.message import Message, MessageStatusEvent
+from cenat_hub.models.response_wait import ResponseWait
 from cenat_hub.models.template import MessageTemplate
 from cenat_hub.models.user import User
 from cenat_hub.models.webhook import WebhookDelivery
@@ -28,6 +29,7 @@ __all__ = [
     "Message",
     "MessageStatusEvent",
     "MessageTemplate",
+    "ResponseWait",
     "Tag",
     "User",
     "UserChannel",

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cenat_hub.db.base import Base
@@ -32,6 +32,16 @@ class Conversation(Base):
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_message_preview: Mapped[str | None] = mapped_column(String(200))
     last_message_direction: Mapped[str | None] = mapped_column(String(10))
+    # The next three columns are derived from the messages for the dashboard
+    # and kept by cenat_hub.conversations.waits.
+    # Time of the newest message, reactions excluded.
+    last_counted_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Start of the lead's wait that no agent has answered yet (first-response
+    # figures). None when an agent's message came last.
+    open_wait_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Time of the first inbound message after the last outbound one (waiting
+    # figures).
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -51,4 +61,13 @@ Index(
     "ix_conversations_last_message_id",
     Conversation.last_message_at.desc().nulls_last(),
     Conversation.id.desc(),
+)
+
+# The dashboard's conversations waiting for a reply, longest wait first.
+Index(
+    "ix_conversations_waiting_since",
+    Conversation.waiting_since,
+    Conversation.id,
+    postgresql_where=text("last_message_direction = 'inbound'"),
+    sqlite_where=text("last_message_direction = 'inbound'"),
 )

@@ -9,8 +9,14 @@ from sqlalchemy import func, select
 
 from bench.generate import ADMIN_EMAIL, BENCH_PASSWORD, Sizes, generate, phone_of
 from cenat_hub.contacts.phone import match_key
-from cenat_hub.models import Contact, ContactIdentity, Conversation, Message
+from cenat_hub.models import (
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+)
 from cenat_hub.web.state import AppState
+from tests.dashboard.reference import reference_state, stored_state
 from tests.factories import login, page_login
 
 SIZES = Sizes(contacts=60, messages=900, channels=2, agents=3, days=90)
@@ -112,3 +118,21 @@ async def test_app_lists_searches_and_counts_generated_data(
     assert nothing.status_code == 200
     assert "data-conversation-id" in found.text
     assert "data-conversation-id" not in nothing.text
+
+
+async def test_generated_waits_match_the_messages(
+    app: FastAPI, state: AppState, database_url: str
+) -> None:
+    """The waits rebuilt at the end of generation equal the former queries."""
+    await _fill(database_url)
+    async with state.session_factory() as session:
+        stored = await stored_state(session)
+        reference = await reference_state(session)
+        conversations = list((await session.execute(select(Conversation))).scalars())
+
+    assert stored.waits
+    assert stored.waits == reference.waits
+    assert stored.open_waits == reference.open_waits
+    assert stored.waiting == reference.waiting
+    for conversation in conversations:
+        assert conversation.last_counted_message_at == conversation.last_message_at

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cenat_hub.conversations.waits import rebuild_conversation_waits
 from cenat_hub.db.types import utcnow
 from cenat_hub.models import (
     Channel,
@@ -143,6 +144,9 @@ class Builder:
         conversation.last_message_at = at(last[0])
         conversation.last_message_direction = last[1]
         conversation.last_inbound_at = at(max(inbound_times)) if inbound_times else None
+        await self.session.flush()
+        # The rows went in without the write paths, so derive the waits here.
+        await rebuild_conversation_waits(self.session, conversation)
         await self.session.flush()
         return conversation
 

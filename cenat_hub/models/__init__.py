@@ -9,6 +9,7 @@ from cenat_hub.models.crm import LeadEvent, LostReason, UserChannel
 from cenat_hub.models.login_attempt import LoginAttempt
 from cenat_hub.models.media import MediaFile
 from cenat_hub.models.message import Message, MessageStatusEvent
+from cenat_hub.models.message_count import MessageCount
 from cenat_hub.models.template import MessageTemplate
 from cenat_hub.models.user import User
 from cenat_hub.models.webhook import WebhookDelivery
@@ -26,6 +27,7 @@ __all__ = [
     "LostReason",
     "MediaFile",
     "Message",
+    "MessageCount",
     "MessageStatusEvent",
     "MessageTemplate",
     "Tag",

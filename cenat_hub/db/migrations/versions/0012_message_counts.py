@@ -62,7 +62,11 @@ def _postgres_bucket(row: str) -> str:
 
 
 def _sqlite_bucket(row: str) -> str:
-    return f"(CAST(strftime('%s', {row}.timestamp) AS INTEGER) / {BUCKET_SECONDS})"
+    # strftime() rounds fractions of a second to milliseconds, which would move
+    # 23:59:59.9999 into the next bucket; the first 19 characters are the
+    # whole seconds of the naive UTC text that UTCDateTime stores.
+    seconds = f"CAST(strftime('%s', substr({row}.timestamp, 1, 19)) AS INTEGER)"
+    return f"({seconds} / {BUCKET_SECONDS})"
 
 
 def upgrade() -> None:

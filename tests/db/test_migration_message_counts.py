@@ -64,7 +64,7 @@ async def _run(url: str, *statements: str) -> list[tuple[object, ...]]:
 
 def _message(direction: str, message_type: str, status: str, at: str) -> str:
     return (
-        "INSERT INTO messages (channel_id, contact_id, conversation_id, contact_wa_id, "
+        "INSERT INTO messages (channel_id, contact_id, conversation_id, contact_wa_id, "  # noqa: S608 - test constants
         "direction, message_type, content, timestamp, status, media_voice, "
         "media_animated, forwarded, frequently_forwarded, edited, revoked, created_at) "
         f"VALUES (1, 1, 1, '5511900000001', '{direction}', '{message_type}', 'Oi', "

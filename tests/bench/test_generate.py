@@ -11,6 +11,7 @@ from bench.generate import ADMIN_EMAIL, BENCH_PASSWORD, Sizes, generate, phone_o
 from cenat_hub.contacts.phone import match_key
 from cenat_hub.models import Contact, ContactIdentity, Conversation, Message
 from cenat_hub.web.state import AppState
+from tests.dashboard.recount import recount, stored_counts
 from tests.factories import login, page_login
 
 SIZES = Sizes(contacts=60, messages=900, channels=2, agents=3, days=90)
@@ -60,6 +61,7 @@ async def test_generated_rows_match_what_the_app_derives(
             select(func.count(Contact.id)).where(Contact.name.like("%ã%"))
         )
         assert accented is not None
+        assert await stored_counts(session) == await recount(session)
 
 
 async def test_app_lists_searches_and_counts_generated_data(

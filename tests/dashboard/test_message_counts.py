@@ -1,7 +1,6 @@
 """message_counts stays equal to a recount of messages, and the dashboard's
 message figures read from it equal the figures counted from messages."""
 
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,11 +8,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.dashboard import queries
-from cenat_hub.dashboard.buckets import bucket_of, split_into_buckets
-from cenat_hub.dashboard.period import build_period
+from cenat_hub.dashboard.buckets import EPOCH, split_into_buckets
+from cenat_hub.dashboard.period import Day, Period, build_period
 from cenat_hub.db.session import unit_of_work
-from cenat_hub.models import Channel, Contact, Conversation, Message, MessageCount
+from cenat_hub.models import Channel, Contact, Conversation, Message
 from cenat_hub.web.state import AppState
+from tests.dashboard.recount import recount, stored_counts
 
 NOW = datetime(2026, 3, 10, 15, 7, 30, 250_000, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -82,48 +82,10 @@ class Inbox:
         return message
 
 
-def _counted_as(message: Message) -> str | None:
-    """Return how the dashboard counts a message: received, sent or not at all."""
-    if message.message_type == "reaction":
-        return None
-    if message.direction == "inbound":
-        return "received"
-    if message.direction == "outbound" and message.status != "failed":
-        return "sent"
-    return None
-
-
-async def _recount(session: AsyncSession) -> dict[tuple[int, int], tuple[int, int]]:
-    """Count every message by (bucket, channel) in Python: {key: (received, sent)}."""
-    received: Counter[tuple[int, int]] = Counter()
-    sent: Counter[tuple[int, int]] = Counter()
-    for message in (await session.execute(select(Message))).scalars():
-        key = (bucket_of(message.timestamp), message.channel_id)
-        kind = _counted_as(message)
-        if kind == "received":
-            received[key] += 1
-        elif kind == "sent":
-            sent[key] += 1
-    keys = set(received) | set(sent)
-    return {key: (received[key], sent[key]) for key in keys}
-
-
-async def _stored(session: AsyncSession) -> dict[tuple[int, int], tuple[int, int]]:
-    """Sum the stored shards by (bucket, channel), leaving out all-zero sums."""
-    received: Counter[tuple[int, int]] = Counter()
-    sent: Counter[tuple[int, int]] = Counter()
-    for row in (await session.execute(select(MessageCount))).scalars():
-        key = (row.bucket, row.channel_id)
-        received[key] += row.received
-        sent[key] += row.sent
-    keys = {key for key in set(received) | set(sent) if received[key] or sent[key]}
-    return {key: (received[key], sent[key]) for key in keys}
-
-
 async def _assert_counts_match(state: AppState) -> None:
     async with state.session_factory() as session:
-        stored = await _stored(session)
-        recounted = await _recount(session)
+        stored = await stored_counts(session)
+        recounted = await recount(session)
     assert stored == recounted
 
 
@@ -140,7 +102,7 @@ async def test_counts_follow_inserts(state: AppState) -> None:
             inbox.message(a, when, "outbound", "template", "read")
     await _assert_counts_match(state)
     async with state.session_factory() as session:
-        stored = await _stored(session)
+        stored = await stored_counts(session)
     assert sum(received for received, _ in stored.values()) == 9
     assert sum(sent for _, sent in stored.values()) == 18
 
@@ -160,7 +122,7 @@ async def test_counts_follow_failed_and_back(state: AppState) -> None:
             )
         await _assert_counts_match(state)
     async with state.session_factory() as session:
-        assert sum(sent for _, sent in (await _stored(session)).values()) == 1
+        assert sum(sent for _, sent in (await stored_counts(session)).values()) == 1
 
 
 async def test_counts_follow_type_change(state: AppState) -> None:
@@ -201,6 +163,15 @@ async def test_counts_follow_time_and_channel_moves(state: AppState) -> None:
         await _assert_counts_match(state)
 
 
+async def test_counts_before_1970(state: AppState) -> None:
+    async with unit_of_work(state.session_factory) as session:
+        inbox = Inbox(session)
+        a, _ = await inbox.channels(2)
+        for seconds in (-901, -900, -899, -1, 0, 1):
+            inbox.message(a, EPOCH + timedelta(seconds=seconds, microseconds=500))
+    await _assert_counts_match(state)
+
+
 async def test_counts_follow_delete(state: AppState) -> None:
     async with unit_of_work(state.session_factory) as session:
         inbox = Inbox(session)
@@ -217,7 +188,7 @@ async def test_counts_follow_delete(state: AppState) -> None:
     async with unit_of_work(state.session_factory) as session:
         await session.execute(delete(Message))
     async with state.session_factory() as session:
-        assert await _stored(session) == {}
+        assert await stored_counts(session) == {}
 
 
 def test_split_into_buckets_edges() -> None:
@@ -291,3 +262,34 @@ async def test_count_messages_match_direct_count(state: AppState, zone: str) -> 
         )
     assert (received, sent) == direct["period"]
     assert received > 0
+
+
+async def test_daily_messages_unaligned_days(state: AppState) -> None:
+    """Days that start 7 minutes past a quarter hour read their edges directly."""
+    offset = timedelta(minutes=7)
+    utc_days = build_period(7, "UTC", NOW).days
+    period = Period(
+        timezone="UTC",
+        now=NOW,
+        days=[
+            Day(day.date, day.starts_at + offset, day.ends_at + offset)
+            for day in utc_days
+        ],
+    )
+    async with unit_of_work(state.session_factory) as session:
+        inbox = Inbox(session)
+        (a,) = await inbox.channels(1)
+        for day in period.days:
+            for seconds in (-421, -420, -1, 0, 1, 60, 480, 481):
+                when = day.starts_at + timedelta(seconds=seconds)
+                inbox.message(a, when)
+                inbox.message(a, when, "outbound", status="sent")
+    async with state.session_factory() as session:
+        stored = await queries.daily_messages(session, None, period)
+        days = [
+            (day.date.isoformat(), day.starts_at, day.ends_at) for day in period.days
+        ]
+        direct = await queries.count_messages_by_interval(session, None, days)
+    assert stored == direct
+    # Three of the 56 inbound messages are before the first day.
+    assert sum(received for received, _ in stored.values()) == 53

@@ -65,8 +65,13 @@ def _sqlite_bucket(row: str) -> str:
     # strftime() rounds fractions of a second to milliseconds, which would move
     # 23:59:59.9999 into the next bucket; the first 19 characters are the
     # whole seconds of the naive UTC text that UTCDateTime stores.
+    # Integer division truncates towards zero; subtracting the non-negative
+    # remainder first makes it floor() for times before 1970 too.
     seconds = f"CAST(strftime('%s', substr({row}.timestamp, 1, 19)) AS INTEGER)"
-    return f"({seconds} / {BUCKET_SECONDS})"
+    remainder = (
+        f"(({seconds} % {BUCKET_SECONDS} + {BUCKET_SECONDS}) % {BUCKET_SECONDS})"
+    )
+    return f"(({seconds} - {remainder}) / {BUCKET_SECONDS})"
 
 
 def upgrade() -> None:

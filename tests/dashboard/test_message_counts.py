@@ -3,6 +3,7 @@ message figures read from it equal the figures counted from messages."""
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,9 @@ from cenat_hub.dashboard.period import Day, Period, build_period
 from cenat_hub.db.session import unit_of_work
 from cenat_hub.models import Channel, Contact, Conversation, Message
 from cenat_hub.web.state import AppState
+from tests.conftest import post_webhook
 from tests.dashboard.recount import recount, stored_counts
+from tests.factories import make_channel, text_message_payload
 
 NOW = datetime(2026, 3, 10, 15, 7, 30, 250_000, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -105,6 +108,22 @@ async def test_counts_follow_inserts(state: AppState) -> None:
         stored = await stored_counts(session)
     assert sum(received for received, _ in stored.values()) == 9
     assert sum(sent for _, sent in stored.values()) == 18
+
+
+async def test_counts_follow_webhook_messages(
+    state: AppState, client: httpx.AsyncClient
+) -> None:
+    await make_channel(state)
+    for index in range(3):
+        payload = text_message_payload(
+            wamid=f"wamid.MCW{index}", timestamp=1767225600 + index * 600
+        )
+        response = await post_webhook(client, payload, state)
+        assert response.status_code == 200
+    await _assert_counts_match(state)
+    async with state.session_factory() as session:
+        stored = await stored_counts(session)
+    assert sum(received for received, _ in stored.values()) == 3
 
 
 async def test_counts_follow_failed_and_back(state: AppState) -> None:

@@ -97,9 +97,9 @@ async def count_messages(
 ) -> tuple[int, int]:
     """Return (sent, received) messages in the period, ``now`` included.
 
-    Whole 15-minute buckets come from ``message_counts``; the partial bucket
-    that ends at ``now`` (and any edge of the start that does not fall on a
-    bucket boundary) is counted from ``messages`` through its timestamp index.
+    Whole 15-minute buckets come from ``message_counts``. The partial bucket
+    that ends at ``now``, and a start that is not on a bucket boundary, are
+    counted from ``messages`` through its timestamp index.
     """
     span = split_into_buckets(period.starts_at, period.now)
     stored = select(
@@ -201,9 +201,9 @@ async def daily_messages(
 ) -> dict[str, tuple[int, int]]:
     """Return {local date: (inbound, outbound)} for each day of the period.
 
-    Local days start and end on bucket boundaries in every zone in use, so
-    each day normally reads only ``message_counts``; edges that are not whole
-    buckets are counted from ``messages``.
+    In every zone in use today a local day starts and ends on bucket
+    boundaries, so each day reads only ``message_counts``. Edges that are not
+    whole buckets are counted from ``messages``.
     """
     spans = {
         day.date.isoformat(): split_into_buckets(day.starts_at, day.ends_at)
@@ -259,8 +259,9 @@ async def daily_new_leads(
 ) -> dict[str, int]:
     """Return {local date: leads created} for each day of the period."""
     days = _days_table(period).cte("days")
-    # Counting created_at, which every joined row has, lets PostgreSQL answer
-    # from ix_contacts_created_at alone when no channel filter applies.
+    # Every joined row has created_at, so counting it gives the same result as
+    # counting ids, and PostgreSQL can count from ix_contacts_created_at alone
+    # (an index-only scan) when no channel filter applies.
     statement = (
         select(days.c.day, func.count(Contact.created_at))
         .select_from(days)

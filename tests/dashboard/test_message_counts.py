@@ -228,7 +228,7 @@ def test_split_into_buckets_edges() -> None:
 ZONES = (
     "America/Sao_Paulo",  # UTC-3
     "Asia/Kathmandu",  # UTC+05:45
-    "America/St_Johns",  # UTC-02:30 in March, daylight saving time
+    "America/St_Johns",  # UTC-03:30, and UTC-02:30 from 8 March 2026
     "Pacific/Chatham",  # UTC+13:45 in March, daylight saving time
     "UTC",
 )

@@ -18,10 +18,10 @@ class MessageCount(Base):
     """The dashboard's message counts for one 15-minute bucket and channel.
 
     Database triggers on ``messages`` (migration ``0012_message_counts``) keep
-    the counts exact on every insert, update and delete; the application never
-    writes this table. ``received`` counts inbound messages and ``sent``
-    outbound messages not failed, reactions excluded from both, as the
-    dashboard counts them.
+    the counts exact on every insert, update and delete, but TRUNCATE fires
+    no row trigger. The application never writes this table. ``received``
+    counts inbound messages and ``sent`` outbound messages not failed,
+    reactions excluded from both, as the dashboard counts them.
     """
 
     __tablename__ = "message_counts"
@@ -38,5 +38,5 @@ class MessageCount(Base):
 
 # The triggers on messages write here, so code that empties tables in reverse
 # dependency order (``reversed(metadata.sorted_tables)``) must delete messages
-# first; declaring messages dependent on this table puts it in that order.
+# before this table. Declaring messages dependent on it gives that order.
 Message.__table__.add_is_dependent_on(MessageCount.__table__)  # type: ignore[attr-defined]

@@ -37,7 +37,7 @@ BUCKET_SECONDS = 900
 SHARDS = 8
 KIND_RECEIVED = 1
 KIND_SENT = 2
-SQLITE_TRIGGERS = (
+TRIGGERS = (
     "message_counts_insert",
     "message_counts_update",
     "message_counts_delete",
@@ -124,21 +124,49 @@ def _create_postgres_triggers() -> None:
         $$
         """  # noqa: S608 - SQL built from constants
     )
+    kind = _kind("changed")
+    # One upsert per statement and key, in key order: COPY and multi-row
+    # inserts touch each count row once, and two statements lock rows in the
+    # same order.
     op.execute(
         f"""
-        CREATE FUNCTION message_counts_track() RETURNS trigger
+        CREATE FUNCTION message_counts_add_rows() RETURNS trigger
         LANGUAGE plpgsql AS $$
         DECLARE
-            old_kind integer := 0;
-            new_kind integer := 0;
+            step integer := CASE TG_OP WHEN 'DELETE' THEN -1 ELSE 1 END;
         BEGIN
-            IF TG_OP <> 'INSERT' THEN
-                old_kind := {_kind("OLD")};
-            END IF;
-            IF TG_OP <> 'DELETE' THEN
-                new_kind := {_kind("NEW")};
-            END IF;
-            IF TG_OP = 'UPDATE' AND old_kind = new_kind AND (
+            INSERT INTO message_counts AS counts
+                (bucket, channel_id, shard, received, sent)
+            SELECT
+                {_postgres_bucket("changed")},
+                changed.channel_id,
+                changed.id % {SHARDS},
+                step * count(*) FILTER (WHERE {kind} = {KIND_RECEIVED}),
+                step * count(*) FILTER (WHERE {kind} = {KIND_SENT})
+            FROM changed
+            WHERE {kind} <> 0
+            GROUP BY 1, 2, 3
+            ORDER BY 1, 2, 3
+            ON CONFLICT (bucket, channel_id, shard) DO UPDATE
+            SET received = counts.received + EXCLUDED.received,
+                sent = counts.sent + EXCLUDED.sent;
+            RETURN NULL;
+        END
+        $$
+        """  # noqa: S608 - SQL built from constants
+    )
+    # PostgreSQL allows no column list on an UPDATE trigger with transition
+    # tables, so updates use a row trigger that fires only when a tracked
+    # column is set, and writes only when the message's count moves.
+    op.execute(
+        f"""
+        CREATE FUNCTION message_counts_move_row() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            old_kind integer := {_kind("OLD")};
+            new_kind integer := {_kind("NEW")};
+        BEGIN
+            IF old_kind = new_kind AND (
                 old_kind = 0 OR (
                     {_postgres_bucket("OLD")} = {_postgres_bucket("NEW")}
                     AND OLD.channel_id = NEW.channel_id
@@ -163,9 +191,18 @@ def _create_postgres_triggers() -> None:
         """
     )
     op.execute(
-        "CREATE TRIGGER message_counts_track "
-        f"AFTER INSERT OR DELETE OR UPDATE OF {TRACKED_COLUMNS} ON messages "
-        "FOR EACH ROW EXECUTE FUNCTION message_counts_track()"
+        "CREATE TRIGGER message_counts_insert AFTER INSERT ON messages "
+        "REFERENCING NEW TABLE AS changed FOR EACH STATEMENT "
+        "EXECUTE FUNCTION message_counts_add_rows()"
+    )
+    op.execute(
+        "CREATE TRIGGER message_counts_delete AFTER DELETE ON messages "
+        "REFERENCING OLD TABLE AS changed FOR EACH STATEMENT "
+        "EXECUTE FUNCTION message_counts_add_rows()"
+    )
+    op.execute(
+        f"CREATE TRIGGER message_counts_update AFTER UPDATE OF {TRACKED_COLUMNS} "
+        "ON messages FOR EACH ROW EXECUTE FUNCTION message_counts_move_row()"
     )
 
 
@@ -202,14 +239,18 @@ def _create_sqlite_triggers() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER message_counts_track ON messages")
-        op.execute("DROP FUNCTION message_counts_track()")
+    is_postgres = op.get_bind().dialect.name == "postgresql"
+    for trigger in TRIGGERS:
+        op.execute(
+            f"DROP TRIGGER {trigger} ON messages"
+            if is_postgres
+            else f"DROP TRIGGER {trigger}"
+        )
+    if is_postgres:
+        op.execute("DROP FUNCTION message_counts_add_rows()")
+        op.execute("DROP FUNCTION message_counts_move_row()")
         op.execute(
             "DROP FUNCTION message_counts_add("
             "timestamptz, integer, bigint, integer, integer)"
         )
-    else:
-        for trigger in SQLITE_TRIGGERS:
-            op.execute(f"DROP TRIGGER {trigger}")
     op.drop_table("message_counts")

@@ -22,7 +22,7 @@ class MessageCount(Base):
 
     Database triggers on ``messages`` (migration ``0012_message_counts``) keep
     the counts exact on every insert, update and delete, but TRUNCATE fires
-    no row trigger. The application never writes this table. ``received``
+    none of them. The application never writes this table. ``received``
     counts inbound messages and ``sent`` outbound messages not failed,
     reactions excluded from both, as the dashboard counts them.
     """

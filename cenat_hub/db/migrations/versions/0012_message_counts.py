@@ -11,7 +11,7 @@ received, outbound messages count as sent unless their status is ``failed``.
 The backfill counts the existing messages into shard 0 in the migration's
 transaction. On PostgreSQL ``CREATE TRIGGER`` locks ``messages`` against
 writes until that transaction commits, so no message is missed or counted
-twice. ``TRUNCATE messages`` fires no row trigger: truncate
+twice. ``TRUNCATE messages`` fires none of these triggers, so truncate
 ``message_counts`` with it.
 
 NOTE: on SQLite a later migration that rebuilds ``messages`` in batch mode
@@ -47,7 +47,7 @@ TRACKED_COLUMNS = "timestamp, channel_id, id, direction, message_type, status"
 
 
 def _kind(row: str) -> str:
-    """Build the SQL for how ``row`` (OLD or NEW) counts: 0 not, 1 received, 2 sent."""
+    """Build the SQL for how the row named ``row`` counts: 0 not, 1 received, 2 sent."""
     return (
         f"(CASE WHEN {row}.timestamp IS NULL"
         f" OR ({row}.message_type NOT IN ('reaction')) IS NOT TRUE THEN 0"

@@ -120,6 +120,9 @@ async def test_counts_follow_webhook_messages(
         )
         response = await post_webhook(client, payload, state)
         assert response.status_code == 200
+    # A redelivered message is skipped by its unique WhatsApp id.
+    redelivered = text_message_payload(wamid="wamid.MCW0", timestamp=1767225600)
+    assert (await post_webhook(client, redelivered, state)).status_code == 200
     await _assert_counts_match(state)
     async with state.session_factory() as session:
         stored = await stored_counts(session)

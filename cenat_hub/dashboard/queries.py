@@ -147,7 +147,7 @@ def _intervals_table(
     """Build (key, starts_at, ends_at) rows from Python values, for joins."""
     rows = [
         select(
-            literal(key).label("day"),
+            literal(key).label("key"),
             literal(starts_at, UTCDateTime()).label("starts_at"),
             literal(ends_at, UTCDateTime()).label("ends_at"),
         )
@@ -157,7 +157,7 @@ def _intervals_table(
 
 
 def _days_table(period: Period) -> Select[tuple[str, datetime, datetime]]:
-    """Build the period's days as rows (day, starts_at, ends_at) for joins."""
+    """Build the period's days as rows (key, starts_at, ends_at) for joins."""
     return _intervals_table(
         [(day.date.isoformat(), day.starts_at, day.ends_at) for day in period.days]
     )
@@ -176,7 +176,7 @@ async def count_messages_by_interval(
     table = _intervals_table(intervals).cte("intervals")
     statement = (
         select(
-            table.c.day,
+            table.c.key,
             func.count(case((inbound(), 1))),
             func.count(case((sent_outbound(), 1))),
         )
@@ -190,7 +190,7 @@ async def count_messages_by_interval(
                 counted_message(),
             ),
         )
-        .group_by(table.c.day)
+        .group_by(table.c.key)
     )
     rows = (await session.execute(statement)).all()
     return {key: (received, sent) for key, received, sent in rows}
@@ -263,7 +263,7 @@ async def daily_new_leads(
     # counting ids, and PostgreSQL can count from ix_contacts_created_at alone
     # (an index-only scan) when no channel filter applies.
     statement = (
-        select(days.c.day, func.count(Contact.created_at))
+        select(days.c.key, func.count(Contact.created_at))
         .select_from(days)
         .outerjoin(
             Contact,
@@ -273,7 +273,7 @@ async def daily_new_leads(
                 channel_clause(Contact.channel_id, scope),
             ),
         )
-        .group_by(days.c.day)
+        .group_by(days.c.key)
     )
     return {day: count for day, count in (await session.execute(statement)).all()}
 

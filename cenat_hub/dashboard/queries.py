@@ -1,20 +1,24 @@
 """SQL aggregates behind the dashboard figures.
 
 Every query counts in the database with GROUP BY or a filtered COUNT; only
-the aggregated rows come back. ``scope`` is the set of channel ids a figure
-covers, or None for every channel. Messages count under their own channel,
-leads under their channel of first contact (``contacts.channel_id``).
+the aggregated rows come back. Message counts come from ``message_counts``
+(15-minute buckets kept by triggers) wherever whole buckets cover the
+period. ``scope`` is the set of channel ids a figure covers, or None for
+every channel. Messages count under their own channel, leads under their
+channel of first contact (``contacts.channel_id``).
 """
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     and_,
     case,
     func,
     literal,
+    or_,
     select,
     union,
     union_all,
@@ -22,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.channels.access import channel_clause
+from cenat_hub.dashboard.buckets import BucketSpan, split_into_buckets
 from cenat_hub.dashboard.period import Period
 from cenat_hub.db.types import UTCDateTime
 from cenat_hub.models import (
@@ -31,6 +36,7 @@ from cenat_hub.models import (
     LeadEvent,
     LostReason,
     Message,
+    MessageCount,
 )
 from cenat_hub.models.message import (
     DIRECTION_INBOUND,
@@ -88,18 +94,38 @@ async def count_new_leads(
 async def count_messages(
     session: AsyncSession, scope: set[int] | None, period: Period
 ) -> tuple[int, int]:
-    """Return (sent, received) messages in the period."""
-    statement = select(
+    """Return (sent, received) messages in the period, ``now`` included.
+
+    Whole 15-minute buckets come from ``message_counts``. The partial bucket
+    that ends at ``now``, and a start that is not on a bucket boundary, are
+    counted from ``messages`` through its timestamp index.
+    """
+    span = split_into_buckets(period.starts_at, period.now)
+    stored = select(
+        func.coalesce(func.sum(MessageCount.sent), 0),
+        func.coalesce(func.sum(MessageCount.received), 0),
+    ).where(
+        channel_clause(MessageCount.channel_id, scope),
+        MessageCount.bucket >= span.first,
+        MessageCount.bucket < span.end,
+    )
+    stored_sent, stored_received = (await session.execute(stored)).one()
+    direct = select(
         func.count(case((sent_outbound(), 1))),
         func.count(case((inbound(), 1))),
     ).where(
         channel_clause(Message.channel_id, scope),
         counted_message(),
-        Message.timestamp >= period.starts_at,
-        Message.timestamp <= period.now,
+        or_(
+            *[
+                and_(Message.timestamp >= start, Message.timestamp < end)
+                for start, end in span.edges
+            ],
+            Message.timestamp == period.now,
+        ),
     )
-    sent, received = (await session.execute(statement)).one()
-    return sent, received
+    direct_sent, direct_received = (await session.execute(direct)).one()
+    return stored_sent + direct_sent, stored_received + direct_received
 
 
 async def leads_by_status(
@@ -114,44 +140,117 @@ async def leads_by_status(
     return {status: count for status, count in (await session.execute(statement)).all()}
 
 
-def _days_table(period: Period) -> Select[tuple[str, datetime, datetime]]:
-    """Build the period's days as rows (day, starts_at, ends_at) for joins."""
+def _intervals_table(
+    intervals: list[tuple[str, datetime, datetime]],
+) -> Select[tuple[str, datetime, datetime]]:
+    """Build (key, starts_at, ends_at) rows from Python values, for joins."""
     rows = [
         select(
-            literal(day.date.isoformat()).label("day"),
-            literal(day.starts_at, UTCDateTime()).label("starts_at"),
-            literal(day.ends_at, UTCDateTime()).label("ends_at"),
+            literal(key).label("key"),
+            literal(starts_at, UTCDateTime()).label("starts_at"),
+            literal(ends_at, UTCDateTime()).label("ends_at"),
         )
-        for day in period.days
+        for key, starts_at, ends_at in intervals
     ]
     return union_all(*rows)  # type: ignore[return-value]
+
+
+def _days_table(period: Period) -> Select[tuple[str, datetime, datetime]]:
+    """Build the period's days as rows (key, starts_at, ends_at) for joins."""
+    return _intervals_table(
+        [(day.date.isoformat(), day.starts_at, day.ends_at) for day in period.days]
+    )
+
+
+async def count_messages_by_interval(
+    session: AsyncSession,
+    scope: set[int] | None,
+    intervals: list[tuple[str, datetime, datetime]],
+) -> dict[str, tuple[int, int]]:
+    """Count messages in ``[starts_at, ends_at)`` of each (key, starts_at, ends_at).
+
+    Returns {key: (inbound, outbound)}. This reads ``messages`` itself, every
+    row of every interval.
+    """
+    table = _intervals_table(intervals).cte("intervals")
+    statement = (
+        select(
+            table.c.key,
+            func.count(case((inbound(), 1))),
+            func.count(case((sent_outbound(), 1))),
+        )
+        .select_from(table)
+        .outerjoin(
+            Message,
+            and_(
+                Message.timestamp >= table.c.starts_at,
+                Message.timestamp < table.c.ends_at,
+                channel_clause(Message.channel_id, scope),
+                counted_message(),
+            ),
+        )
+        .group_by(table.c.key)
+    )
+    rows = (await session.execute(statement)).all()
+    return {key: (received, sent) for key, received, sent in rows}
 
 
 async def daily_messages(
     session: AsyncSession, scope: set[int] | None, period: Period
 ) -> dict[str, tuple[int, int]]:
-    """Return {local date: (inbound, outbound)} for each day of the period."""
-    days = _days_table(period).cte("days")
+    """Return {local date: (inbound, outbound)} for each day of the period.
+
+    In every zone in use today a local day starts and ends on bucket
+    boundaries, so each day reads only ``message_counts``. Edges that are not
+    whole buckets are counted from ``messages``.
+    """
+    spans = {
+        day.date.isoformat(): split_into_buckets(day.starts_at, day.ends_at)
+        for day in period.days
+    }
+    counts = await _stored_daily_messages(session, scope, spans)
+    edges = [
+        (key, start, end) for key, span in spans.items() for start, end in span.edges
+    ]
+    if edges:
+        edge_counts = await count_messages_by_interval(session, scope, edges)
+        for key, (received, sent) in edge_counts.items():
+            stored_received, stored_sent = counts.get(key, (0, 0))
+            counts[key] = (stored_received + received, stored_sent + sent)
+    return counts
+
+
+async def _stored_daily_messages(
+    session: AsyncSession, scope: set[int] | None, spans: dict[str, BucketSpan]
+) -> dict[str, tuple[int, int]]:
+    rows = [
+        select(
+            literal(key).label("day"),
+            literal(span.first, BigInteger()).label("first_bucket"),
+            literal(span.end, BigInteger()).label("end_bucket"),
+        )
+        for key, span in spans.items()
+    ]
+    days = union_all(*rows).cte("days")
     statement = (
         select(
             days.c.day,
-            func.count(case((inbound(), 1))),
-            func.count(case((sent_outbound(), 1))),
+            func.coalesce(func.sum(MessageCount.received), 0),
+            func.coalesce(func.sum(MessageCount.sent), 0),
         )
         .select_from(days)
         .outerjoin(
-            Message,
+            MessageCount,
             and_(
-                Message.timestamp >= days.c.starts_at,
-                Message.timestamp < days.c.ends_at,
-                channel_clause(Message.channel_id, scope),
-                counted_message(),
+                MessageCount.bucket >= days.c.first_bucket,
+                MessageCount.bucket < days.c.end_bucket,
+                channel_clause(MessageCount.channel_id, scope),
             ),
         )
         .group_by(days.c.day)
     )
-    rows = (await session.execute(statement)).all()
-    return {day: (received, sent) for day, received, sent in rows}
+    rows_out = (await session.execute(statement)).all()
+    return {day: (received, sent) for day, received, sent in rows_out}
 
 
 async def daily_new_leads(
@@ -159,8 +258,11 @@ async def daily_new_leads(
 ) -> dict[str, int]:
     """Return {local date: leads created} for each day of the period."""
     days = _days_table(period).cte("days")
+    # Every joined row has created_at, so counting it gives the same result as
+    # counting ids, and PostgreSQL can count from ix_contacts_created_at alone
+    # (an index-only scan) when no channel filter applies.
     statement = (
-        select(days.c.day, func.count(Contact.id))
+        select(days.c.key, func.count(Contact.created_at))
         .select_from(days)
         .outerjoin(
             Contact,
@@ -170,7 +272,7 @@ async def daily_new_leads(
                 channel_clause(Contact.channel_id, scope),
             ),
         )
-        .group_by(days.c.day)
+        .group_by(days.c.key)
     )
     return {day: count for day, count in (await session.execute(statement)).all()}
 

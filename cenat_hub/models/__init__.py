@@ -9,6 +9,7 @@ from cenat_hub.models.crm import LeadEvent, LostReason, UserChannel
 from cenat_hub.models.login_attempt import LoginAttempt
 from cenat_hub.models.media import MediaFile
 from cenat_hub.models.message import Message, MessageStatusEvent
+from cenat_hub.models.message_count import MessageCount
 from cenat_hub.models.response_wait import ResponseWait
 from cenat_hub.models.template import MessageTemplate
 from cenat_hub.models.user import User
@@ -27,6 +28,7 @@ __all__ = [
     "LostReason",
     "MediaFile",
     "Message",
+    "MessageCount",
     "MessageStatusEvent",
     "MessageTemplate",
     "ResponseWait",

@@ -15,7 +15,7 @@ from tests.dashboard.reference import reference_state, stored_state
 from tests.db.test_migration_inbox import _columns
 from tests.db.test_migrations import _table_names
 
-PREVIOUS = "0011_media_message_index"
+PREVIOUS = "0012_message_counts"
 WAIT_COLUMNS = {"last_counted_message_at", "open_wait_started_at", "waiting_since"}
 
 

@@ -10,7 +10,7 @@ messages with the same definitions; ``cenat_hub.conversations.waits`` keeps
 them up to date afterwards.
 
 Revision ID: 0013_response_waits
-Revises: 0011_media_message_index
+Revises: 0012_message_counts
 Create Date: 2026-12-04
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_response_waits"
-down_revision: str | None = "0011_media_message_index"
+down_revision: str | None = "0012_message_counts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -299,9 +299,10 @@ async def _search_rows(
     if len(rows) == limit or walk_end is None:
         return rows
     # NOTE: a term that few of the newest conversations contain but many older
-    # messages do still costs the full index search (over a second at 2,000,000
-    # messages on PostgreSQL), and SQLite has no trigram index, so there this
-    # part reads every message of the channel.
+    # messages do still costs the full index search: 0.4 s warm, 1.6 s cold
+    # for a word in 47,000 of a channel's 628,000 messages (docs/benchmarks.md).
+    # SQLite has no trigram index, so there this part reads every message of
+    # the channel (about 1 s at that size).
     indexed = [*filters, _matches_by_index(patterns, channel_id)]
     return rows + await _rows_in_order(session, indexed, walk_end, limit - len(rows))
 

@@ -1,4 +1,4 @@
-"""Inbox search: order, paging, folding, filters and channel limits.
+"""Inbox search: order, paging, folding, numbers, filters and channel limits.
 
 A search reads up to ``SEARCH_PROBE_CONVERSATIONS`` conversations one by one
 and then turns to the index for the older ones. The tests shrink that number
@@ -13,10 +13,17 @@ from html import unescape as html_unescape
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from cenat_hub.db.session import unit_of_work
 from cenat_hub.inbox import queries
-from cenat_hub.models import Contact, Conversation, Message, UserChannel
+from cenat_hub.models import (
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    UserChannel,
+)
 from cenat_hub.web.state import AppState
 from tests.factories import AGENT_PASSWORD, CHANNEL_2, make_agent, make_channel
 from tests.inbox.helpers import page_login, setup_inbox
@@ -32,7 +39,7 @@ class Lead:
 
     name: str
     texts: tuple[str, ...]
-    # Minutes after START of the newest message; leads may share one.
+    # Minutes after START of the newest message. Leads may share a minute.
     minute: int
     channel_id: int = 1
     lead_status: str = "novo"
@@ -307,3 +314,28 @@ async def test_search_keeps_assigned_filter(
 
     assert [name for page in own for name in page] == _expected(mine, "conclus")
     assert [name for page in free for name in page] == _expected(nobody, "conclus")
+
+
+@pytest.mark.parametrize("probed", [1, 400])
+async def test_search_finds_phone_numbers(
+    client: httpx.AsyncClient,
+    state: AppState,
+    monkeypatch: pytest.MonkeyPatch,
+    probed: int,
+) -> None:
+    monkeypatch.setattr(queries, "SEARCH_PROBE_CONVERSATIONS", probed)
+    await setup_inbox(state, client)
+    await _seed(state, _leads())
+    async with unit_of_work(state.session_factory) as session:
+        contact = (
+            await session.execute(select(Contact).where(Contact.name == "Lead 002"))
+        ).scalar_one()
+        session.add(
+            ContactIdentity(contact_id=contact.id, kind="phone", value="5511988887777")
+        )
+
+    by_wa_id = await _all_pages(client, {"channel_id": "1", "q": "(11) 9000-00004"})
+    by_identity = await _all_pages(client, {"channel_id": "1", "q": "8888-7777"})
+
+    assert by_wa_id == [["Lead 004"]]
+    assert by_identity == [["Lead 002"]]

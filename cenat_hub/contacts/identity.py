@@ -111,18 +111,24 @@ async def find_or_create_contact(
 
 
 async def resolve_contact(
-    session: AsyncSession, claims: IdentityClaims, channel_id: int | None
+    session: AsyncSession,
+    claims: IdentityClaims,
+    channel_id: int | None,
+    *,
+    lock: bool = False,
 ) -> tuple[Contact, bool] | None:
     """Return the contact for these ids and whether this call created it.
 
     Works like ``find_or_create_contact`` with fewer statements: one SELECT
     finds the contact with its known identities, a new contact comes back from
-    its INSERT, and only identities not stored yet are inserted.
+    its INSERT, and only identities not stored yet are inserted. With
+    ``lock``, an existing contact's row is locked until the transaction ends
+    (on PostgreSQL) and read afresh, so concurrent updates of it queue.
     """
     address = claims.address
     if address is None:
         return None
-    owners, contact = await _find_owners(session, claims.identity_keys())
+    owners, contact = await _find_owners(session, claims.identity_keys(), lock)
     created = False
     if contact is None:
         contact = await insert_or_ignore_object(
@@ -144,13 +150,17 @@ async def resolve_contact(
         created = contact is not None
         if contact is None:
             statement = select(Contact).where(Contact.wa_id == address)
+            if lock:
+                statement = statement.with_for_update().execution_options(
+                    populate_existing=True
+                )
             contact = (await session.execute(statement)).scalar_one()
     await _remember_identities(session, contact, claims, owners)
     return contact, created
 
 
 async def _find_owners(
-    session: AsyncSession, keys: list[tuple[str, str]]
+    session: AsyncSession, keys: list[tuple[str, str]], lock: bool
 ) -> tuple[dict[tuple[str, str], int], Contact | None]:
     """Return the owner of each stored key and the contact the keys point at.
 
@@ -163,6 +173,10 @@ async def _find_owners(
         .join(Contact, Contact.id == ContactIdentity.contact_id)
         .where(tuple_(ContactIdentity.kind, ContactIdentity.value).in_(keys))
     )
+    if lock:
+        statement = statement.with_for_update(of=Contact).execution_options(
+            populate_existing=True
+        )
     rows = (await session.execute(statement)).all()
     owners = {(kind, value): contact.id for kind, value, contact in rows}
     by_kind = {kind: contact for kind, _, contact in rows}

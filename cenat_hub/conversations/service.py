@@ -33,6 +33,7 @@ async def get_or_create_conversation(
     contact_id: int,
     *,
     new_contact: bool = False,
+    lock: bool = False,
 ) -> Conversation:
     """Return the contact's conversation on a channel, creating it when new.
 
@@ -40,10 +41,17 @@ async def get_or_create_conversation(
     conversations, so a lead who writes to a second number stays with them.
     ``new_contact`` says that the contact was created in this transaction, so
     it has no conversation yet: the lookup and the owner search are skipped.
+    With ``lock``, an existing conversation's row is locked until the
+    transaction ends (on PostgreSQL) and read afresh, so that counters such as
+    ``unread_count`` are not raised from a stale value by two transactions.
     """
     statement = select(Conversation).where(
         Conversation.channel_id == channel_id, Conversation.contact_id == contact_id
     )
+    if lock:
+        statement = statement.with_for_update().execution_options(
+            populate_existing=True
+        )
     if not new_contact:
         existing = (await session.execute(statement)).scalar_one_or_none()
         if existing is not None:

@@ -53,7 +53,10 @@ async def ingest_inbound(
     claims = claims_for(message, profile)
     if message.edit_of or message.revoke_of:
         return await _apply_change_to_original(session, message)
-    resolved = await resolve_contact(session, claims, channel.id)
+    # Both rows are locked: record_message moves their counters and times on
+    # from the values read here, and another worker may store the lead's
+    # next message at the same time.
+    resolved = await resolve_contact(session, claims, channel.id, lock=True)
     if resolved is None:
         log.warning(
             "webhook.message_without_sender", wa_message_id=message.wa_message_id
@@ -61,7 +64,7 @@ async def ingest_inbound(
         return []
     contact, new_contact = resolved
     conversation = await get_or_create_conversation(
-        session, channel.id, contact.id, new_contact=new_contact
+        session, channel.id, contact.id, new_contact=new_contact, lock=True
     )
     message_id = await _insert_message(
         session,
@@ -113,12 +116,12 @@ async def ingest_echo(
     """
     if message.edit_of or message.revoke_of:
         return await _apply_change_to_original(session, message)
-    resolved = await resolve_contact(session, recipient, channel.id)
+    resolved = await resolve_contact(session, recipient, channel.id, lock=True)
     if resolved is None:
         return []
     contact, new_contact = resolved
     conversation = await get_or_create_conversation(
-        session, channel.id, contact.id, new_contact=new_contact
+        session, channel.id, contact.id, new_contact=new_contact, lock=True
     )
     message_id = await _insert_message(
         session,

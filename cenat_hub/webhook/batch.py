@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cenat_hub.db.session import unit_of_work
 from cenat_hub.db.types import utcnow
 from cenat_hub.events.hub import Event
+from cenat_hub.messages.inbound import claims_for
 from cenat_hub.models import Channel, WebhookDelivery
 from cenat_hub.models.webhook import (
     DELIVERY_FAILED,
@@ -108,48 +109,21 @@ class BatchApplier:
     async def _apply_together(self, ids: list[int]) -> _BatchResult:
         result = _BatchResult()
         async with unit_of_work(self._session_factory) as session:
-            deliveries = await _claim(session, ids)
+            planned = [
+                (delivery, items)
+                for delivery in await _claim(session, ids)
+                if (items := _plan(delivery, result)) is not None
+            ]
+            # Two batches that lock the same leads' rows in the same order
+            # wait for each other instead of deadlocking. The sort is stable,
+            # so one lead's bodies keep the order in which they arrived.
+            planned.sort(key=lambda pair: _lock_order(pair[1]))
             # Channels by phone number id, shared by every body of the batch.
             channels: dict[str | None, Channel | None] = {}
-            for delivery in deliveries:
-                await self._apply_body(session, delivery, channels, result)
+            for delivery, items in planned:
+                await _apply_body(session, delivery, items, channels, result)
             await _record_results(session, result)
         return result
-
-    async def _apply_body(
-        self,
-        session: AsyncSession,
-        delivery: WebhookDelivery,
-        channels: dict[str | None, Channel | None],
-        result: _BatchResult,
-    ) -> None:
-        try:
-            items = plan_payload(parse_body(delivery.body), delivery.received_at)
-        except UnreadableBodyError as exc:
-            log.warning("webhook.unreadable_body", delivery_id=delivery.id)
-            result.failed[delivery.id] = (DELIVERY_FAILED, str(exc))
-            return
-        except Exception as exc:
-            log.exception("webhook.processing_failed", delivery_id=delivery.id)
-            state = DELIVERY_FAILED if delivery.attempts + 1 >= MAX_ATTEMPTS else None
-            result.failed[delivery.id] = (state or DELIVERY_PENDING, _describe(exc))
-            return
-        if len(items) > CHUNK_SIZE:
-            result.item_by_item.append((delivery.id, items))
-            return
-        try:
-            async with session.begin_nested():
-                events = await apply_items(session, items, channels)
-        except Exception:
-            log.warning("webhook.body_failed", delivery_id=delivery.id)
-            # The savepoint's rollback leaves objects in the session that may
-            # describe rows it removed; later bodies load what they need again.
-            session.expunge_all()
-            channels.clear()
-            result.item_by_item.append((delivery.id, items))
-            return
-        result.events += events
-        result.processed.append((delivery.id, delivery.received_at))
 
     async def _apply_item_by_item(
         self, delivery_id: int, items: list[WorkItem]
@@ -210,6 +184,60 @@ class BatchApplier:
         except Exception:
             # The body stays pending and the next sweep tries again.
             log.exception("webhook.failure_not_recorded", delivery_id=delivery_id)
+
+
+def _plan(delivery: WebhookDelivery, result: _BatchResult) -> list[WorkItem] | None:
+    """Parse a body into items, or record why it cannot be and return None."""
+    try:
+        return plan_payload(parse_body(delivery.body), delivery.received_at)
+    except UnreadableBodyError as exc:
+        log.warning("webhook.unreadable_body", delivery_id=delivery.id)
+        result.failed[delivery.id] = (DELIVERY_FAILED, str(exc))
+    except Exception as exc:
+        log.exception("webhook.processing_failed", delivery_id=delivery.id)
+        last_attempt = delivery.attempts + 1 >= MAX_ATTEMPTS
+        state = DELIVERY_FAILED if last_attempt else DELIVERY_PENDING
+        result.failed[delivery.id] = (state, _describe(exc))
+    return None
+
+
+def _lock_order(items: list[WorkItem]) -> str:
+    """Key of the rows that a body's first item locks: its lead, or its message."""
+    if not items:
+        return ""
+    item = items[0]
+    if item.status is not None:
+        return f"status {item.status.wa_message_id}"
+    if item.echo_recipient is not None:
+        return f"contact {item.echo_recipient.address or ''}"
+    if item.message is not None:
+        return f"contact {claims_for(item.message, item.profile).address or ''}"
+    return ""
+
+
+async def _apply_body(
+    session: AsyncSession,
+    delivery: WebhookDelivery,
+    items: list[WorkItem],
+    channels: dict[str | None, Channel | None],
+    result: _BatchResult,
+) -> None:
+    if len(items) > CHUNK_SIZE:
+        result.item_by_item.append((delivery.id, items))
+        return
+    try:
+        async with session.begin_nested():
+            events = await apply_items(session, items, channels)
+    except Exception:
+        log.warning("webhook.body_failed", delivery_id=delivery.id, exc_info=True)
+        # The savepoint's rollback leaves objects in the session that may
+        # describe rows it removed; later bodies load what they need again.
+        session.expunge_all()
+        channels.clear()
+        result.item_by_item.append((delivery.id, items))
+        return
+    result.events += events
+    result.processed.append((delivery.id, delivery.received_at))
 
 
 async def _claim(session: AsyncSession, ids: list[int]) -> list[WebhookDelivery]:

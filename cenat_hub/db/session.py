@@ -51,9 +51,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=5, max_overflow=5, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs
-    )
+    # No pool_pre_ping: it cost a round trip on every checkout. A connection
+    # that the server closed fails on its first statement instead; SQLAlchemy
+    # then discards it and every connection opened before it, so the next
+    # checkout connects afresh (docs/decisions/0003-no-pool-pre-ping.md).
+    return create_async_engine(url, pool_size=10, max_overflow=10, **kwargs)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cenat_hub.db.session import unit_of_work
@@ -73,23 +74,28 @@ class BatchApplier:
         self._session_factory = session_factory
         self._publish = publish
 
-    async def apply(self, ids: list[int]) -> None:
+    async def apply(self, ids: list[int], *, reconnect: bool = True) -> None:
         """Apply the pending bodies among ``ids``; record failures on their bodies.
 
-        When the batch transaction itself fails (a lost connection, a
-        deadlock, a failed commit), nothing of it is kept and each body is
-        tried again alone, so one body cannot keep the others from being
-        stored.
+        When the batch transaction itself fails (a deadlock, a failed
+        commit), nothing of it is kept and each body is tried again alone, so
+        one body cannot keep the others from being stored. A batch that failed
+        because its pooled connection was closed by the server is first tried
+        again as it is, on a new connection.
         """
         try:
             result = await self._apply_together(ids)
         except Exception as exc:
+            if reconnect and _is_disconnect(exc):
+                log.warning("webhook.batch_reconnected", size=len(ids))
+                await self.apply(ids, reconnect=False)
+                return
             if len(ids) > 1:
                 log.warning(
                     "webhook.batch_failed", size=len(ids), error=type(exc).__name__
                 )
                 for delivery_id in ids:
-                    await self.apply([delivery_id])
+                    await self.apply([delivery_id], reconnect=False)
                 return
             log.exception("webhook.processing_failed", delivery_id=ids[0])
             await self._record_failure(ids[0], exc)
@@ -298,6 +304,10 @@ def _mark_processed(delivery: WebhookDelivery, skipped: list[str]) -> None:
         if skipped
         else None
     )
+
+
+def _is_disconnect(exc: Exception) -> bool:
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _describe(exc: BaseException) -> str:

@@ -43,6 +43,9 @@ __all__ = ["BATCH_SIZE", "CHUNK_SIZE", "MAX_ATTEMPTS", "WebhookWorker"]
 # message body on a 2-core machine (docs/benchmarks.md).
 BATCH_SIZE = 50
 SWEEP_LIMIT = 1000
+# Ids kept in memory at most. During a longer burst the rest wait in the
+# archive, still pending, until a sweep queues them.
+MAX_QUEUED = 20_000
 
 
 class WebhookWorker:
@@ -70,8 +73,11 @@ class WebhookWorker:
         self._sweeper: asyncio.Task[None] | None = None
 
     def schedule(self, delivery_id: int) -> None:
-        """Queue an archived body and wake the processing loop."""
-        if delivery_id in self._active:
+        """Queue an archived body and wake the processing loop.
+
+        A body that finds the queue full stays pending for the next sweep.
+        """
+        if delivery_id in self._active or len(self._queue) >= MAX_QUEUED:
             return
         self._queue[delivery_id] = None
         self._wake.set()

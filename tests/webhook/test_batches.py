@@ -15,6 +15,7 @@ from cenat_hub.integrations.whatsapp.signature import encode_body, sign
 from cenat_hub.models import Conversation, Message, WebhookDelivery
 from cenat_hub.web.state import AppState
 from cenat_hub.webhook import batch, processing
+from cenat_hub.webhook import worker as worker_module
 from cenat_hub.webhook.worker import WebhookWorker
 from tests.conftest import APP_SECRET
 from tests.factories import make_channel, text_message_payload
@@ -270,5 +271,23 @@ async def test_failed_batch_is_retried_body_by_body(
     deliveries = await _deliveries(state)
     assert {delivery.state for delivery in deliveries.values()} == {"processed"}
     assert {delivery.attempts for delivery in deliveries.values()} == {1}
+    assert len(await _stored_wamids(state)) == 3
+    await worker.stop()
+
+
+async def test_full_queue_leaves_bodies_to_sweep(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await make_channel(state)
+    ids = await _archive(state, [_message_body(index) for index in range(3)])
+    monkeypatch.setattr(worker_module, "MAX_QUEUED", 2)
+    worker = WebhookWorker(state.session_factory, Published())
+
+    for delivery_id in ids:
+        worker.schedule(delivery_id)
+    await worker.drain()
+
+    assert await _stored_wamids(state) == ["wamid.BATCH0", "wamid.BATCH1"]
+    assert await worker.sweep() == 1
     assert len(await _stored_wamids(state)) == 3
     await worker.stop()

@@ -191,7 +191,9 @@ async def run(args: argparse.Namespace) -> None:
             profiler.dump_stats(args.profile)
     _report("acknowledgement", ack_counts, len(encoded), ack_cpu)
     _report("processing", process_counts, len(pending), process_cpu)
-    print(f"processing wall time {elapsed:.2f} s, {len(pending) / elapsed:.0f} bodies/s")
+    print(
+        f"processing wall time {elapsed:.2f} s, {len(pending) / elapsed:.0f} bodies/s"
+    )
 
 
 def main() -> None:

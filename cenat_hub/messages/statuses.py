@@ -78,7 +78,7 @@ async def apply_pending_statuses(
 async def _lock_outbound_message(
     session: AsyncSession, wa_message_id: str
 ) -> tuple[Message | None, bool]:
-    """Lock an outbound message; also say whether it has unapplied statuses."""
+    """Lock an outbound message and report whether it has unapplied statuses."""
     unapplied = (
         select(MessageStatusEvent.id)
         .where(

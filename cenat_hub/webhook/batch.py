@@ -55,7 +55,7 @@ Publisher = Callable[[list[Event]], Awaitable[None]]
 
 @dataclass
 class _BatchResult:
-    """What one batch transaction did, for the steps that follow its commit."""
+    """Outcome of one batch transaction, for the steps that follow its commit."""
 
     events: list[Event] = field(default_factory=list)
     # (id, received_at) of the bodies applied and marked processed.

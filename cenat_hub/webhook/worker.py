@@ -37,10 +37,11 @@ log = structlog.get_logger(__name__)
 
 __all__ = ["BATCH_SIZE", "CHUNK_SIZE", "MAX_ATTEMPTS", "WebhookWorker"]
 
-# Maximum bodies applied in one transaction. A batch holds its transaction
-# (on SQLite, the single write lock that the acknowledgement's archive insert
-# also needs) for the time it takes to apply all of them, about 1 to 3 ms per
-# message body on a 2-core machine (docs/benchmarks.md).
+# Maximum bodies applied in one transaction. A batch keeps its transaction
+# open while it applies all of them. On SQLite that transaction holds the
+# single write lock, which the acknowledgement's archive insert also needs.
+# About 4 to 5 ms of CPU per message body was measured on a 2-core machine
+# (docs/benchmarks.md), so a full batch holds the lock for about 0.25 s.
 BATCH_SIZE = 50
 SWEEP_LIMIT = 1000
 # Ids kept in memory at most. During a longer burst the rest wait in the

@@ -150,7 +150,7 @@ async def test_two_workers_apply_each_body_once(
         WebhookWorker(second_factory, published[1]),
     ]
 
-    # Both are told about every body, the worst case for double application.
+    # Each worker gets every id, the worst case for double application.
     for worker in workers:
         for delivery_id in ids:
             worker.schedule(delivery_id)

@@ -40,9 +40,9 @@ from cenat_hub.integrations.whatsapp.signature import (
     encode_body,
     sign,
 )
+from cenat_hub.logging import configure_logging
 from cenat_hub.models import WebhookDelivery
 from cenat_hub.models.webhook import DELIVERY_PENDING
-from cenat_hub.logging import configure_logging
 
 
 class StatementCounter:

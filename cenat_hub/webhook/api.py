@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cenat_hub.db.session import unit_of_work
+from cenat_hub.db.session import unit_of_work, write_turn
 from cenat_hub.integrations.whatsapp.signature import (
     SIGNATURE_HEADER,
     is_valid_signature,
@@ -59,7 +59,7 @@ async def _archive(
 async def _insert_delivery(
     session_factory: async_sessionmaker[AsyncSession], body: bytes, signature: str
 ) -> int:
-    async with unit_of_work(session_factory) as session:
+    async with write_turn(session_factory), unit_of_work(session_factory) as session:
         delivery = WebhookDelivery(body=body, signature=signature[:100])
         session.add(delivery)
         await session.flush()

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cenat_hub.db.session import unit_of_work
+from cenat_hub.db.session import unit_of_work, write_turn
 from cenat_hub.db.types import utcnow
 from cenat_hub.events.hub import Event
 from cenat_hub.messages.inbound import claims_for
@@ -114,7 +114,8 @@ class BatchApplier:
 
     async def _apply_together(self, ids: list[int]) -> _BatchResult:
         result = _BatchResult()
-        async with unit_of_work(self._session_factory) as session:
+        factory = self._session_factory
+        async with write_turn(factory), unit_of_work(factory) as session:
             planned = [
                 (delivery, items)
                 for delivery in await _claim(session, ids)

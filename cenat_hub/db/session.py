@@ -90,9 +90,9 @@ async def write_turn(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator
     SQLite lets one transaction write at a time, and a waiting connection
     retries with growing sleeps (``busy_timeout``). A writer that starts its
     transactions back to back, such as the webhook worker's batches, then
-    takes the lock again before a sleeping acknowledgement wakes up: the
-    acknowledgement p99 reached 4 s. Writers that enter here queue in order
-    of arrival instead.
+    takes the lock again before a sleeping acknowledgement wakes up, and
+    ``bench.ingest`` on SQLite measured an acknowledgement p99 of 3.7 to
+    4.5 s. Writers that enter here queue in order of arrival instead.
     """
     engine = factory.kw.get("bind")
     if engine is None or engine.dialect.name != "sqlite":

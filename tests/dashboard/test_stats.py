@@ -293,9 +293,7 @@ async def test_generated_response_times(state: AppState) -> None:
     async with state.session_factory() as session:
         period = build_period(30, SAO_PAULO, NOW)
         rows = await first_response_times(session, None, period)
-        window = await first_response_times(
-            session, None, period, method=METHOD_WINDOW
-        )
+        window = await first_response_times(session, None, period, method=METHOD_WINDOW)
 
     assert sorted(window, key=repr) == sorted(rows, key=repr)
 

@@ -25,6 +25,8 @@ class ResponseWait(Base):
             "agent_id",
             "seconds",
         ),
+        # The percentiles read the waits of a few ranges of seconds.
+        Index("ix_response_waits_seconds", "seconds", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

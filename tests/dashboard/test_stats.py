@@ -5,7 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from cenat_hub.dashboard.period import build_period
-from cenat_hub.dashboard.response_times import first_response_times
+from cenat_hub.dashboard.response_times import (
+    METHOD_PERCENTILE_CONT,
+    METHOD_WINDOW,
+    first_response_times,
+)
 from cenat_hub.dashboard.schemas import DashboardStats
 from cenat_hub.dashboard.service import dashboard_stats
 from cenat_hub.db.session import unit_of_work
@@ -235,10 +239,10 @@ async def test_percentile_methods_agree(state: AppState, dataset: Dataset) -> No
         for days in (7, 30):
             period = build_period(days, SAO_PAULO, NOW)
             native = await first_response_times(
-                session, None, period, use_window_functions=False
+                session, None, period, method=METHOD_PERCENTILE_CONT
             )
             window = await first_response_times(
-                session, None, period, use_window_functions=True
+                session, None, period, method=METHOD_WINDOW
             )
             assert sorted(native, key=repr) == sorted(window, key=repr)
 
@@ -289,9 +293,7 @@ async def test_generated_response_times(state: AppState) -> None:
     async with state.session_factory() as session:
         period = build_period(30, SAO_PAULO, NOW)
         rows = await first_response_times(session, None, period)
-        window = await first_response_times(
-            session, None, period, use_window_functions=True
-        )
+        window = await first_response_times(session, None, period, method=METHOD_WINDOW)
 
     assert sorted(window, key=repr) == sorted(rows, key=repr)
 

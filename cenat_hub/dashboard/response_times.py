@@ -217,8 +217,8 @@ GroupBucket = tuple[str, int, int]
 
 def _bucket(dialect: str, seconds: ColumnElement[int]) -> ColumnElement[int]:
     """Number the logarithmic bucket of a wait; a longer wait never gets a lower one."""
-    # NOTE: SQLite has ln() only when built with SQLITE_ENABLE_MATH_FUNCTIONS
-    # (3.35 or later); the tests ran on SQLite 3.40.1, which has it.
+    # SQLite builds without math functions get ln() from
+    # cenat_hub.db.session.provide_math_functions.
     scaled = func.ln(cast(seconds, Float)) * literal(BUCKETS_PER_UNIT, Float)
     return case((seconds > 0, _floor(dialect, scaled) + 1), else_=0)
 

@@ -1,6 +1,7 @@
 """Engine and session factory, with SQLite tuned for one process."""
 
 import asyncio
+import math
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,10 +45,43 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        provide_math_functions(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def natural_log(value: float | None) -> float | None:
+    """Return ln(value) as SQLite's math function does: NULL unless value > 0."""
+    if value is None or value <= 0:
+        return None
+    return math.log(value)
+
+
+def provide_math_functions(connection: Any, *, force: bool = False) -> None:
+    """Define ``ln()`` on a SQLite connection whose library lacks it.
+
+    SQLite has its math functions only when built with
+    SQLITE_ENABLE_MATH_FUNCTIONS (3.35 or later); the dashboard's response
+    time buckets use ``ln()``.
+    """
+    if not force and _has_ln(connection):
+        return
+    connection.create_function("ln", 1, natural_log, deterministic=True)
+
+
+def _has_ln(connection: Any) -> bool:
+    cursor = connection.cursor()
+    try:
+        cursor.execute("SELECT ln(1)")
+    except Exception:
+        # The driver's "no such function: ln" error, whose class depends on
+        # the driver (sqlite3 or SQLAlchemy's aiosqlite adapter).
+        return False
+    finally:
+        cursor.close()
+    return True
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -115,7 +115,7 @@ def _reach_status(contact: Contact, value: str | None, *_: object) -> None:
 
     A row already in the database gets ``reached_statuses | bit`` in its
     UPDATE, so two transactions that change one lead's status at once both
-    keep their bit. The attribute then reloads from the database when read.
+    keep their bit. The attribute is then expired until the row is loaded again.
     """
     bit = status_bit(value)
     state = inspect(contact)

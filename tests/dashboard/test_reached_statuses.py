@@ -60,8 +60,8 @@ async def _assert_funnel_matches_old_query(
     assert _funnel(size, reached) == _funnel(old_size, old_reached)
     for status in LEAD_STATUSES:
         if status == "novo":
-            # Every lead starts as novo; the former query counted only the
-            # leads whose status or events said so, and the funnel used the
+            # Every lead starts as novo. The former query counted only the
+            # leads whose status or events set it, and the funnel showed the
             # cohort size instead.
             assert reached.get(status, 0) == size
         else:

@@ -120,7 +120,7 @@ async def test_backfill_matches_events_and_old_funnel(database: str) -> None:
                 for status in ("contato", "qualificado", "matriculado", "perdido"):
                     assert reached.get(status, 0) == old.get(status, 0), status
             # The former query counted the unknown status under its own name,
-            # which the funnel never showed; the bits leave it out.
+            # which the funnel never showed. The bits leave it out.
             assert old["arquivado"] >= 1
             assert "arquivado" not in reached
     finally:

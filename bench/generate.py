@@ -827,7 +827,9 @@ class SqliteWriter(Writer):
     """executemany in one transaction per chunk, values shaped like SQLAlchemy's."""
 
     def __init__(self, path: str) -> None:
-        self.connection = sqlite3.connect(path, isolation_level=None)
+        # A running app takes SQLite's write lock for each of its sessions,
+        # so wait for it as long as the app itself waits (30 s), not 5 s.
+        self.connection = sqlite3.connect(path, isolation_level=None, timeout=30)
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=OFF")
         self.connection.execute("PRAGMA cache_size=-200000")

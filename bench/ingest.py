@@ -275,9 +275,7 @@ def _time(db: Database, utc_text: str) -> str:
     return f"'{utc_text}'" if db.path else f"'{utc_text}+00'"
 
 
-async def status_targets(
-    db: Database, count: int, run: int
-) -> list[tuple[str, str, str]]:
+async def status_targets(db: Database, count: int) -> list[tuple[str, str, str]]:
     """Outbound messages still short of "read": the next status of each."""
     rows = await db.rows(
         "SELECT wa_message_id, contact_wa_id, status FROM messages "  # noqa: S608

@@ -14,7 +14,7 @@ from cenat_hub.contacts.phone import (
 )
 from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.types import utcnow
-from cenat_hub.db.upsert import insert_or_ignore
+from cenat_hub.db.upsert import dialect_insert, insert_or_ignore_object
 from cenat_hub.models import Contact, ContactIdentity
 from cenat_hub.models.contact import (
     IDENTITY_PARENT_USER_ID,
@@ -106,12 +106,32 @@ async def find_or_create_contact(
     session: AsyncSession, claims: IdentityClaims, channel_id: int | None
 ) -> Contact | None:
     """Return the contact for these ids, creating it and recording new aliases."""
+    resolved = await resolve_contact(session, claims, channel_id)
+    return resolved[0] if resolved else None
+
+
+async def resolve_contact(
+    session: AsyncSession,
+    claims: IdentityClaims,
+    channel_id: int | None,
+    *,
+    lock: bool = False,
+) -> tuple[Contact, bool] | None:
+    """Return the contact for these ids and whether this call created it.
+
+    Works like ``find_or_create_contact`` with fewer statements: one SELECT
+    finds the contact with its known identities, a new contact comes back from
+    its INSERT, and only identities not stored yet are inserted. With
+    ``lock``, an existing contact's row is locked until the transaction ends
+    (on PostgreSQL) and read afresh, so concurrent updates of it queue.
+    """
     address = claims.address
     if address is None:
         return None
-    contact = await find_contact(session, claims)
+    owners, contact = await _find_owners(session, claims.identity_keys(), lock)
+    created = False
     if contact is None:
-        await insert_or_ignore(
+        contact = await insert_or_ignore_object(
             session,
             Contact,
             {
@@ -127,32 +147,84 @@ async def find_or_create_contact(
             },
             ["wa_id"],
         )
-        contact = (
-            await session.execute(select(Contact).where(Contact.wa_id == address))
-        ).scalar_one()
-    await _remember_identities(session, contact, claims)
-    return contact
+        created = contact is not None
+        if contact is None:
+            statement = select(Contact).where(Contact.wa_id == address)
+            if lock:
+                statement = statement.with_for_update().execution_options(
+                    populate_existing=True
+                )
+            contact = (await session.execute(statement)).scalar_one()
+    await _remember_identities(session, contact, claims, owners)
+    return contact, created
+
+
+async def _find_owners(
+    session: AsyncSession, keys: list[tuple[str, str]], lock: bool
+) -> tuple[dict[tuple[str, str], int], Contact | None]:
+    """Return the owner of each stored key and the contact the keys point at.
+
+    The phone number wins over the user ids, as in ``find_contact``.
+    """
+    if not keys:
+        return {}, None
+    statement = (
+        select(ContactIdentity.kind, ContactIdentity.value, Contact)
+        .join(Contact, Contact.id == ContactIdentity.contact_id)
+        .where(tuple_(ContactIdentity.kind, ContactIdentity.value).in_(keys))
+    )
+    if lock:
+        statement = statement.with_for_update(of=Contact).execution_options(
+            populate_existing=True
+        )
+    rows = (await session.execute(statement)).all()
+    owners = {(kind, value): contact.id for kind, value, contact in rows}
+    by_kind = {kind: contact for kind, _, contact in rows}
+    for kind in (IDENTITY_PHONE, IDENTITY_USER_ID, IDENTITY_PARENT_USER_ID):
+        if kind in by_kind:
+            return owners, by_kind[kind]
+    return owners, None
 
 
 async def _remember_identities(
-    session: AsyncSession, contact: Contact, claims: IdentityClaims
+    session: AsyncSession,
+    contact: Contact,
+    claims: IdentityClaims,
+    owners: dict[tuple[str, str], int] | None = None,
 ) -> None:
-    for kind, value in claims.identity_keys():
-        await insert_or_ignore(
-            session,
-            ContactIdentity,
-            {
-                "contact_id": contact.id,
-                "kind": kind,
-                "value": value,
-                "created_at": utcnow(),
-            },
-            ["kind", "value"],
+    """Store the claims' keys that no contact owns yet; update names and user id.
+
+    ``owners`` maps keys already stored to their contact; without it every
+    key is offered to the database, which keeps the existing owner.
+    """
+    owners = dict(owners or {})
+    missing = [key for key in claims.identity_keys() if key not in owners]
+    if missing:
+        now = utcnow()
+        statement = (
+            dialect_insert(session)(ContactIdentity)
+            .values(
+                [
+                    {
+                        "contact_id": contact.id,
+                        "kind": kind,
+                        "value": value,
+                        "created_at": now,
+                    }
+                    for kind, value in missing
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "value"])
+            .returning(ContactIdentity.kind, ContactIdentity.value)
         )
+        for kind, value in (await session.execute(statement)).all():
+            owners[(kind, value)] = contact.id
     if claims.name and not contact.name:
         contact.name = claims.name
     if claims.user_id and contact.user_id != claims.user_id:
-        owner = await _identity_owner(session, IDENTITY_USER_ID, claims.user_id)
+        owner = owners.get((IDENTITY_USER_ID, claims.user_id))
+        if owner is None:
+            owner = await _identity_owner(session, IDENTITY_USER_ID, claims.user_id)
         if owner == contact.id:
             contact.user_id = claims.user_id
     if claims.username:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cenat_hub.channels.access import can_see_channel, visible_channel_ids
 from cenat_hub.db.types import utcnow
-from cenat_hub.db.upsert import insert_or_ignore
+from cenat_hub.db.upsert import insert_or_ignore_object
 from cenat_hub.errors import (
     ConflictError,
     InvalidInputError,
@@ -28,14 +28,35 @@ _VISIBLE_TYPES_EXCLUDED = frozenset({"reaction", "edit", "revoke"})
 
 
 async def get_or_create_conversation(
-    session: AsyncSession, channel_id: int, contact_id: int
+    session: AsyncSession,
+    channel_id: int,
+    contact_id: int,
+    *,
+    new_contact: bool = False,
+    lock: bool = False,
 ) -> Conversation:
     """Return the contact's conversation on a channel, creating it when new.
 
     A new conversation goes to the agent who owns the contact's other
     conversations, so a lead who writes to a second number stays with them.
+    ``new_contact`` says that the contact was created in this transaction, so
+    it has no conversation yet: the lookup and the owner search are skipped.
+    With ``lock``, an existing conversation's row is locked until the
+    transaction ends (on PostgreSQL) and read afresh, so that counters such as
+    ``unread_count`` are not raised from a stale value by two transactions.
     """
-    created_id = await insert_or_ignore(
+    statement = select(Conversation).where(
+        Conversation.channel_id == channel_id, Conversation.contact_id == contact_id
+    )
+    if lock:
+        statement = statement.with_for_update().execution_options(
+            populate_existing=True
+        )
+    if not new_contact:
+        existing = (await session.execute(statement)).scalar_one_or_none()
+        if existing is not None:
+            return existing
+    created = await insert_or_ignore_object(
         session,
         Conversation,
         {
@@ -46,23 +67,12 @@ async def get_or_create_conversation(
         },
         ["channel_id", "contact_id"],
     )
-    # Locked and read afresh: the message about to be stored updates columns
-    # derived from the conversation's earlier messages (last activity, unread
-    # count, waits), so concurrent messages of one conversation must not
-    # compute them from the same old values.
-    statement = (
-        select(Conversation)
-        .where(
-            Conversation.channel_id == channel_id,
-            Conversation.contact_id == contact_id,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    conversation = (await session.execute(statement)).scalar_one()
-    if created_id is not None:
-        await _inherit_assignee(session, conversation)
-    return conversation
+    if created is None:
+        # Another transaction created it since the lookup.
+        return (await session.execute(statement)).scalar_one()
+    if not new_contact:
+        await _inherit_assignee(session, created)
+    return created
 
 
 async def _inherit_assignee(session: AsyncSession, conversation: Conversation) -> None:

@@ -98,11 +98,18 @@ class PostgresEventHub(EventHub):
             return
         try:
             async with self._engine.connect() as connection:
-                for event in events:
-                    await connection.execute(
-                        text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": CHANNEL, "payload": encode_event(event)},
-                    )
+                # One statement for all events; NOTIFY keeps their order.
+                await connection.execute(
+                    text(
+                        "SELECT pg_notify(:channel, payload) "
+                        "FROM unnest(CAST(:payloads AS text[])) "
+                        "WITH ORDINALITY AS e(payload, position) ORDER BY position"
+                    ),
+                    {
+                        "channel": CHANNEL,
+                        "payloads": [encode_event(event) for event in events],
+                    },
+                )
                 await connection.commit()
         except Exception:
             # Other workers miss these, and their streams catch up only when

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cenat_hub.contacts.identity import (
     IdentityClaims,
     add_identity,
-    find_or_create_contact,
+    resolve_contact,
 )
 from cenat_hub.conversations.service import get_or_create_conversation, record_message
 from cenat_hub.conversations.waits import record_message_waits
@@ -55,13 +55,19 @@ async def ingest_inbound(
     claims = claims_for(message, profile)
     if message.edit_of or message.revoke_of:
         return await _apply_change_to_original(session, message)
-    contact = await find_or_create_contact(session, claims, channel.id)
-    if contact is None:
+    # Both rows are locked: record_message moves their counters and times on
+    # from the values read here, and another worker may store the lead's
+    # next message at the same time.
+    resolved = await resolve_contact(session, claims, channel.id, lock=True)
+    if resolved is None:
         log.warning(
             "webhook.message_without_sender", wa_message_id=message.wa_message_id
         )
         return []
-    conversation = await get_or_create_conversation(session, channel.id, contact.id)
+    contact, new_contact = resolved
+    conversation = await get_or_create_conversation(
+        session, channel.id, contact.id, new_contact=new_contact, lock=True
+    )
     message_id = await _insert_message(
         session,
         message,
@@ -121,10 +127,13 @@ async def ingest_echo(
     """
     if message.edit_of or message.revoke_of:
         return await _apply_change_to_original(session, message)
-    contact = await find_or_create_contact(session, recipient, channel.id)
-    if contact is None:
+    resolved = await resolve_contact(session, recipient, channel.id, lock=True)
+    if resolved is None:
         return []
-    conversation = await get_or_create_conversation(session, channel.id, contact.id)
+    contact, new_contact = resolved
+    conversation = await get_or_create_conversation(
+        session, channel.id, contact.id, new_contact=new_contact, lock=True
+    )
     message_id = await _insert_message(
         session,
         message,

@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
 from cenat_hub.conversations.waits import record_failure_change
 from cenat_hub.db.types import utcnow
@@ -30,62 +31,107 @@ _TIMESTAMP_COLUMNS = {
 
 
 async def record_status(session: AsyncSession, status: InboundStatus) -> list[Event]:
-    """Store a status webhook once and apply it if its message is known."""
+    """Store a status webhook once and apply it if its message is known.
+
+    The message is locked first, so the status is stored already applied and
+    the message updated in three statements. Statuses stored earlier without
+    their message (it was not known yet) are applied with it, in order.
+    """
+    message, has_unapplied = await _lock_outbound_message(session, status.wa_message_id)
     error = status.error
+    values = {
+        "wa_message_id": status.wa_message_id,
+        "status": status.status,
+        "timestamp": status.timestamp,
+        "recipient_id": status.recipient_id,
+        "error_code": (error.code or 0) if error else 0,
+        "error_title": error.title if error else None,
+        "error_message": error.message if error else None,
+        "error_details": error.details if error else None,
+        "raw": status.raw,
+        "applied": message is not None,
+        "received_at": utcnow(),
+    }
     event_id = await insert_or_ignore(
         session,
         MessageStatusEvent,
-        {
-            "wa_message_id": status.wa_message_id,
-            "status": status.status,
-            "timestamp": status.timestamp,
-            "recipient_id": status.recipient_id,
-            "error_code": (error.code or 0) if error else 0,
-            "error_title": error.title if error else None,
-            "error_message": error.message if error else None,
-            "error_details": error.details if error else None,
-            "raw": status.raw,
-            "applied": False,
-            "received_at": utcnow(),
-        },
+        values,
         ["wa_message_id", "status", "error_code"],
     )
-    if event_id is None:
+    if event_id is None or message is None:
         return []
-    return await apply_pending_statuses(session, status.wa_message_id)
+    events = [MessageStatusEvent(id=event_id, **values)]
+    if has_unapplied:
+        events += await _take_unapplied(session, status.wa_message_id)
+    return await _apply_in_order(session, message, events)
 
 
 async def apply_pending_statuses(
     session: AsyncSession, wa_message_id: str
 ) -> list[Event]:
     """Apply every stored, unapplied status of one message."""
-    message = (
-        await session.execute(
-            select(Message)
-            .where(
-                Message.wa_message_id == wa_message_id,
-                Message.direction == DIRECTION_OUTBOUND,
-            )
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    message, _ = await _lock_outbound_message(session, wa_message_id)
     if message is None:
         return []
-    pending = (
-        await session.execute(
-            select(MessageStatusEvent)
-            .where(
-                MessageStatusEvent.wa_message_id == wa_message_id,
-                MessageStatusEvent.applied.is_(False),
-            )
-            .order_by(MessageStatusEvent.timestamp, MessageStatusEvent.id)
+    pending = await _take_unapplied(session, wa_message_id)
+    return await _apply_in_order(session, message, pending)
+
+
+async def _lock_outbound_message(
+    session: AsyncSession, wa_message_id: str
+) -> tuple[Message | None, bool]:
+    """Lock an outbound message and report whether it has unapplied statuses."""
+    unapplied = (
+        select(MessageStatusEvent.id)
+        .where(
+            MessageStatusEvent.wa_message_id == wa_message_id,
+            MessageStatusEvent.applied.is_(False),
         )
-    ).scalars()
-    changed = False
-    was_failed = message.status == STATUS_FAILED
+        .exists()
+    )
+    statement = (
+        select(Message, unapplied)
+        .where(
+            Message.wa_message_id == wa_message_id,
+            Message.direction == DIRECTION_OUTBOUND,
+        )
+        # Statuses never read the media file; skip the SELECT that loads it.
+        .options(lazyload(Message.media_file))
+        .with_for_update(of=Message)
+    )
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        return None, False
+    return row[0], bool(row[1])
+
+
+async def _take_unapplied(
+    session: AsyncSession, wa_message_id: str
+) -> list[MessageStatusEvent]:
+    """Load a message's unapplied statuses and mark them applied."""
+    pending = list(
+        (
+            await session.execute(
+                select(MessageStatusEvent).where(
+                    MessageStatusEvent.wa_message_id == wa_message_id,
+                    MessageStatusEvent.applied.is_(False),
+                )
+            )
+        ).scalars()
+    )
     for event in pending:
-        changed = _apply(message, event) or changed
         event.applied = True
+    return pending
+
+
+async def _apply_in_order(
+    session: AsyncSession, message: Message, events: list[MessageStatusEvent]
+) -> list[Event]:
+    """Apply statuses in WhatsApp's order; return the event for open pages."""
+    was_failed = message.status == STATUS_FAILED
+    changed = False
+    for event in sorted(events, key=lambda event: (event.timestamp, event.id)):
+        changed = _apply(message, event) or changed
     if not changed:
         return []
     await record_failure_change(session, message, was_failed=was_failed)

@@ -244,7 +244,9 @@ async def queue_template(
     prepared = prepare_send(structure, values, request.header_media_id)
 
     contact = await recipient_contact(session, request, channel)
-    conversation = await get_or_create_conversation(session, channel.id, contact.id)
+    conversation = await get_or_create_conversation(
+        session, channel.id, contact.id, lock=True
+    )
     message = Message(
         client_message_id=request.client_message_id,
         channel_id=channel.id,

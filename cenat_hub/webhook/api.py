@@ -6,8 +6,10 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cenat_hub.db.session import unit_of_work
+from cenat_hub.db.session import unit_of_work, write_turn
 from cenat_hub.integrations.whatsapp.signature import (
     SIGNATURE_HEADER,
     is_valid_signature,
@@ -34,6 +36,34 @@ async def _read_body(request: Request) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _archive(
+    session_factory: async_sessionmaker[AsyncSession], body: bytes, signature: str
+) -> int:
+    """Store the body; return its delivery id.
+
+    When the pooled connection turns out to be closed by the server (after a
+    database restart), the pool discards it and the insert is tried once more
+    on a new connection, so that Meta gets its 200 without a redelivery.
+    """
+    try:
+        return await _insert_delivery(session_factory, body, signature)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("webhook.archive_retried", error=type(exc.orig).__name__)
+    return await _insert_delivery(session_factory, body, signature)
+
+
+async def _insert_delivery(
+    session_factory: async_sessionmaker[AsyncSession], body: bytes, signature: str
+) -> int:
+    async with write_turn(session_factory), unit_of_work(session_factory) as session:
+        delivery = WebhookDelivery(body=body, signature=signature[:100])
+        session.add(delivery)
+        await session.flush()
+        return delivery.id
 
 
 @router.get("/webhook", response_class=PlainTextResponse)
@@ -80,11 +110,7 @@ async def receive_webhook(request: Request) -> JSONResponse:
         return JSONResponse(
             {"detail": "Invalid X-Hub-Signature-256 signature."}, status_code=403
         )
-    async with unit_of_work(state.session_factory) as session:
-        delivery = WebhookDelivery(body=body, signature=signature[:100])
-        session.add(delivery)
-        await session.flush()
-        delivery_id = delivery.id
+    delivery_id = await _archive(state.session_factory, body, signature)
     log.info("webhook.received", delivery_id=delivery_id, size=len(body))
     WEBHOOK_DELIVERIES.labels("accepted").inc()
     state.webhook_worker.schedule(delivery_id)

@@ -1,53 +1,52 @@
-"""Background processing of archived webhook bodies.
+"""Background processing of archived webhook bodies, in batches.
 
-A body is processed right after it is archived, and again by a periodic
-sweep when a previous attempt stopped half-way (crash, restart, error).
-Processing a body and marking it processed happen in one transaction, so a
-body is either fully applied or not at all. On PostgreSQL, ``FOR UPDATE SKIP
-LOCKED`` keeps two workers from processing the same body.
+Each process runs one loop. The acknowledgement puts the archived body's id in
+the loop's queue and wakes it; the loop takes up to ``BATCH_SIZE`` queued ids,
+applies those bodies in one transaction (``cenat_hub.webhook.batch``), commits
+once and then publishes their events. An idle loop starts on the first id at
+once, so a lone body waits for no timer, and a busy loop takes everything
+that queued up meanwhile into its next batch.
+
+A periodic sweep queues the bodies an earlier attempt left pending (a crash,
+a restart, an error) and applies statuses that arrived before their message.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cenat_hub.db.session import unit_of_work
-from cenat_hub.db.types import utcnow
 from cenat_hub.events.hub import Event
 from cenat_hub.messages.statuses import (
     apply_pending_statuses,
     unapplied_status_message_ids,
 )
 from cenat_hub.models import WebhookDelivery
-from cenat_hub.models.webhook import (
-    DELIVERY_FAILED,
-    DELIVERY_PENDING,
-    DELIVERY_PROCESSED,
-)
-from cenat_hub.ops.metrics import WEBHOOK_PROCESSING_LAG
-from cenat_hub.webhook.processing import (
-    UnreadableBodyError,
-    WorkItem,
-    apply_items,
-    parse_body,
-    plan_payload,
+from cenat_hub.models.webhook import DELIVERY_PENDING
+from cenat_hub.webhook.batch import (
+    CHUNK_SIZE,
+    MAX_ATTEMPTS,
+    BatchApplier,
+    Publisher,
 )
 
 log = structlog.get_logger(__name__)
 
-MAX_ATTEMPTS = 5
-# Items applied per transaction when a body is large.
-CHUNK_SIZE = 50
-# Maximum bodies processed at once per process. Processing shares the
-# connection pool (5 + 5 on SQLite, 10 + 10 on PostgreSQL) with the webhook's
-# acknowledgement, which archives the body. Keeping processing well under the
-# pool size leaves the acknowledgement a free connection during a burst.
-MAX_CONCURRENT_BODIES = 4
+__all__ = ["BATCH_SIZE", "CHUNK_SIZE", "MAX_ATTEMPTS", "WebhookWorker"]
 
-Publisher = Callable[[list[Event]], Awaitable[None]]
+# Maximum bodies applied in one transaction. A batch keeps its transaction
+# open while it applies all of them. On SQLite that transaction holds the
+# single write lock, which the acknowledgement's archive insert also needs.
+# About 4 to 5 ms of CPU per message body was measured on a 2-core machine
+# (docs/benchmarks.md), so a full batch holds the lock for about 0.25 s.
+BATCH_SIZE = 50
+SWEEP_LIMIT = 1000
+# Ids kept in memory at most. During a longer burst the rest wait in the
+# archive, still pending, until a sweep queues them.
+MAX_QUEUED = 20_000
 
 
 class WebhookWorker:
@@ -57,140 +56,57 @@ class WebhookWorker:
         publish: Publisher,
         sweep_interval_seconds: float = 5.0,
         first_sweep_delay_seconds: float = 0.0,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self._session_factory = session_factory
         self._publish = publish
         self._sweep_interval = sweep_interval_seconds
         self._first_sweep_delay = first_sweep_delay_seconds
-        self._in_flight: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._batch_size = batch_size
+        self._applier = BatchApplier(session_factory, publish)
+        # Ids waiting for the loop, oldest first (a dict keeps insertion order).
+        self._queue: dict[int, None] = {}
+        # Ids of the batch the loop is applying now.
+        self._active: set[int] = set()
+        self._wake = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._loop: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
-        self._slots = asyncio.Semaphore(MAX_CONCURRENT_BODIES)
 
     def schedule(self, delivery_id: int) -> None:
-        """Start processing an archived body in the background."""
-        task = asyncio.create_task(self.process(delivery_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Queue an archived body and wake the processing loop.
+
+        A body that finds the queue full stays pending for the next sweep.
+        """
+        if delivery_id in self._active or len(self._queue) >= MAX_QUEUED:
+            return
+        self._queue[delivery_id] = None
+        self._wake.set()
+        self._ensure_loop()
 
     def start(self) -> None:
+        self._ensure_loop()
         self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def stop(self) -> None:
-        """Stop sweeping and wait for the bodies being processed now."""
+        """Stop sweeping, apply what is queued, then stop the loop."""
         if self._sweeper:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.drain()
+        if self._loop:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+            self._loop = None
 
     async def drain(self) -> None:
         """Wait until every scheduled body is processed (used by tests and the CLI)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._wait_until(lambda: not self._queue and not self._active)
 
     async def process(self, delivery_id: int) -> None:
-        if delivery_id in self._in_flight:
-            return
-        self._in_flight.add(delivery_id)
-        try:
-            async with self._slots:
-                await self._process_once(delivery_id)
-        except Exception as exc:
-            log.exception("webhook.processing_failed", delivery_id=delivery_id)
-            try:
-                await self._record_failure(delivery_id, exc)
-            except Exception:
-                # The body stays pending and the next sweep tries again.
-                log.exception("webhook.failure_not_recorded", delivery_id=delivery_id)
-        finally:
-            self._in_flight.discard(delivery_id)
-
-    async def _process_once(self, delivery_id: int) -> None:
-        """Apply a body: in one transaction when small, in chunks when large.
-
-        Every item is stored under a unique WhatsApp id, so committing a large
-        body chunk by chunk and starting again after a crash gives the same
-        result as one transaction, while SQLite's write lock is held only
-        for one chunk at a time.
-        """
-        async with unit_of_work(self._session_factory) as session:
-            delivery = await _claim(session, delivery_id)
-            if delivery is None:
-                return
-            delivery.attempts += 1
-            try:
-                payload = parse_body(delivery.body)
-            except UnreadableBodyError as exc:
-                delivery.state = DELIVERY_FAILED
-                delivery.last_error = str(exc)[:2000]
-                log.warning("webhook.unreadable_body", delivery_id=delivery_id)
-                return
-            received_at = delivery.received_at
-            items = plan_payload(payload, received_at)
-            if len(items) <= CHUNK_SIZE:
-                try:
-                    async with session.begin_nested():
-                        events = await apply_items(session, items)
-                except Exception:
-                    log.warning("webhook.batch_failed", delivery_id=delivery_id)
-                else:
-                    _mark_processed(delivery, skipped=[])
-                    WEBHOOK_PROCESSING_LAG.observe(_lag(delivery))
-                    await session.commit()
-                    await self._publish(events)
-                    return
-        skipped = await self._apply_in_chunks(delivery_id, items)
-        async with unit_of_work(self._session_factory) as session:
-            delivery = await session.get(WebhookDelivery, delivery_id)
-            if delivery is None:
-                return
-            _mark_processed(delivery, skipped)
-        WEBHOOK_PROCESSING_LAG.observe(_lag(delivery))
-
-    async def _apply_in_chunks(
-        self, delivery_id: int, items: list[WorkItem]
-    ) -> list[str]:
-        """Apply items a chunk per transaction; return the items that failed alone."""
-        skipped: list[str] = []
-        for start in range(0, len(items), CHUNK_SIZE):
-            chunk = items[start : start + CHUNK_SIZE]
-            try:
-                async with unit_of_work(self._session_factory) as session:
-                    events = await apply_items(session, chunk)
-            except Exception:
-                log.warning(
-                    "webhook.chunk_failed", delivery_id=delivery_id, start=start
-                )
-                events = []
-                for item in chunk:
-                    events += await self._apply_alone(delivery_id, item, skipped)
-            await self._publish(events)
-        return skipped
-
-    async def _apply_alone(
-        self, delivery_id: int, item: WorkItem, skipped: list[str]
-    ) -> list[Event]:
-        """Apply one item in its own transaction, so a bad item cannot sink the rest."""
-        try:
-            async with unit_of_work(self._session_factory) as session:
-                return await apply_items(session, [item])
-        except Exception:
-            log.exception(
-                "webhook.item_failed", delivery_id=delivery_id, item=item.label
-            )
-            skipped.append(item.label)
-            return []
-
-    async def _record_failure(self, delivery_id: int, exc: Exception) -> None:
-        async with unit_of_work(self._session_factory) as session:
-            delivery = await session.get(WebhookDelivery, delivery_id)
-            if delivery is None:
-                return
-            delivery.attempts += 1
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if delivery.attempts >= MAX_ATTEMPTS:
-                delivery.state = DELIVERY_FAILED
+        """Queue one body and wait until the loop has handled it."""
+        self.schedule(delivery_id)
+        await self._wait_for([delivery_id])
 
     async def sweep(self) -> int:
         """Process every pending body and apply late statuses; return bodies handled."""
@@ -201,14 +117,66 @@ class WebhookWorker:
                         select(WebhookDelivery.id)
                         .where(WebhookDelivery.state == DELIVERY_PENDING)
                         .order_by(WebhookDelivery.id)
-                        .limit(1000)
+                        .limit(SWEEP_LIMIT)
                     )
                 ).scalars()
             )
         for delivery_id in ids:
-            await self.process(delivery_id)
+            self.schedule(delivery_id)
+        await self._wait_for(ids)
         await self._apply_late_statuses()
         return len(ids)
+
+    def _ensure_loop(self) -> None:
+        if self._loop is None or self._loop.done():
+            self._loop = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch = self._take_batch()
+                self._active.update(batch)
+                try:
+                    await self._applier.apply(batch)
+                except Exception:
+                    # The applier records failures itself; whatever escapes it
+                    # leaves the bodies pending for the next sweep.
+                    log.exception("webhook.batch_crashed", size=len(batch))
+                finally:
+                    self._active.difference_update(batch)
+                    async with self._changed:
+                        self._changed.notify_all()
+
+    def _take_batch(self) -> list[int]:
+        batch: list[int] = []
+        for delivery_id in self._queue:
+            batch.append(delivery_id)
+            if len(batch) == self._batch_size:
+                break
+        for delivery_id in batch:
+            del self._queue[delivery_id]
+        return batch
+
+    async def _wait_for(self, ids: Iterable[int]) -> None:
+        waiting = set(ids)
+        await self._wait_until(
+            lambda: (
+                not any(
+                    delivery_id in self._queue or delivery_id in self._active
+                    for delivery_id in waiting
+                )
+            )
+        )
+
+    async def _wait_until(self, done: Callable[[], bool]) -> None:
+        async with self._changed:
+            while not done():
+                # A loop that died with ids still queued would never notify.
+                self._ensure_loop()
+                self._wake.set()
+                await self._changed.wait()
 
     async def _apply_late_statuses(self) -> None:
         async with unit_of_work(self._session_factory) as session:
@@ -225,29 +193,3 @@ class WebhookWorker:
             except Exception:
                 log.exception("webhook.sweep_failed")
             await asyncio.sleep(self._sweep_interval)
-
-
-def _mark_processed(delivery: WebhookDelivery, skipped: list[str]) -> None:
-    delivery.state = DELIVERY_PROCESSED
-    delivery.processed_at = utcnow()
-    delivery.last_error = (
-        f"{len(skipped)} items could not be stored: {', '.join(skipped)}"[:2000]
-        if skipped
-        else None
-    )
-
-
-def _lag(delivery: WebhookDelivery) -> float:
-    assert delivery.processed_at is not None
-    return (delivery.processed_at - delivery.received_at).total_seconds()
-
-
-async def _claim(session: AsyncSession, delivery_id: int) -> WebhookDelivery | None:
-    statement = (
-        select(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.state == DELIVERY_PENDING
-        )
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()

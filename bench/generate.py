@@ -35,6 +35,7 @@ from cenat_hub.conversations.service import message_preview
 from cenat_hub.conversations.waits import rebuild_all_statements
 from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.migrate import upgrade
+from cenat_hub.models.contact import NOVO_BIT, status_bit
 from cenat_hub.models.message import message_search_text
 from cenat_hub.security.crypto import TokenCipher
 from cenat_hub.security.passwords import hash_password
@@ -138,7 +139,7 @@ USER_COLUMNS = (
 )  # fmt: skip
 CONTACT_COLUMNS = (
     "id", "wa_id", "name", "user_id", "username", "search_name", "lead_status",
-    "notes", "notes_updated_at", "notes_updated_by_id", "lost_reason_id",
+    "reached_statuses", "notes", "notes_updated_at", "notes_updated_by_id", "lost_reason_id",
     "lost_reason_text", "status_changed_at", "channel_id", "last_message_at",
     "created_at", "updated_at",
 )  # fmt: skip
@@ -374,7 +375,7 @@ class Generator:
             ):
                 last_message_at = conversation_last
         self._identities(batch, contact_id, wa_id, user_id, created_at)
-        status, status_changed_at, lost_reason = self._crm(
+        status, reached, status_changed_at, lost_reason = self._crm(
             batch, contact_id, created_at, last_message_at
         )
         notes = None
@@ -393,6 +394,7 @@ class Generator:
                 username,
                 fold_for_search(name, username),
                 status,
+                reached,
                 notes,
                 notes_at,
                 notes_by,
@@ -433,11 +435,15 @@ class Generator:
         contact_id: int,
         created_at: datetime,
         last_message_at: datetime | None,
-    ) -> tuple[str, datetime | None, int | None]:
+    ) -> tuple[str, int, datetime | None, int | None]:
+        """Write a lead's status events.
+
+        Return its status, reached statuses (bits), last change and lost reason.
+        """
         rng = self.rng
         status = _pick(rng, LEAD_STATUS_WEIGHTS)
         if status == "novo":
-            return status, None, None
+            return status, NOVO_BIT, None, None
         end = last_message_at or created_at
         path = (
             [*list(STATUS_PATH[1 : 1 + rng.randint(1, 2)]), status]
@@ -448,6 +454,7 @@ class Generator:
         changed_at = created_at
         span = max((end - created_at).total_seconds(), 60.0)
         lost_reason = None
+        reached = NOVO_BIT
         for step, value in enumerate(path, start=1):
             changed_at = created_at + timedelta(seconds=span * step / (len(path) + 1))
             old = _status_json(previous, None)
@@ -467,7 +474,8 @@ class Generator:
                 )
             )
             previous = value
-        return status, changed_at, lost_reason
+            reached |= status_bit(value)
+        return status, reached, changed_at, lost_reason
 
     def _conversation(
         self,

@@ -15,7 +15,7 @@ from cenat_hub.db.base import Base
 from cenat_hub.db.types import utcnow
 from cenat_hub.events.hub import Event, EventHub
 from cenat_hub.models import Contact, ContactIdentity, ContactTag, LeadEvent, Tag, User
-from cenat_hub.models.contact import IDENTITY_PHONE
+from cenat_hub.models.contact import IDENTITY_PHONE, NOVO_BIT, status_bit
 
 IMPORTED_TAG_COLOR = "gray"
 # Rows per multi-row INSERT and keys per IN (...) lookup. SQLite allows
@@ -164,6 +164,7 @@ def _new_contact_values(row: ImportRow, now: datetime) -> dict[str, Any]:
         "wa_id": row.phone,
         "name": row.name,
         "lead_status": status,
+        "reached_statuses": NOVO_BIT | status_bit(status),
         "lost_reason_text": row.lost_reason if status == service.STATUS_LOST else None,
         "status_changed_at": now if status != "novo" else None,
         "channel_id": None,

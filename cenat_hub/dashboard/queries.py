@@ -20,7 +20,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    union,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,11 +32,11 @@ from cenat_hub.models import (
     Channel,
     Contact,
     Conversation,
-    LeadEvent,
     LostReason,
     Message,
     MessageCount,
 )
+from cenat_hub.models.contact import LEAD_STATUSES, status_bit
 from cenat_hub.models.message import (
     DIRECTION_INBOUND,
     DIRECTION_OUTBOUND,
@@ -283,32 +282,27 @@ async def statuses_reached(
     """Count the leads created in the period, and how many ever reached each status.
 
     A lead reached a status when a ``status_changed`` event set it or when it
-    is the lead's current status. Every lead starts as ``novo``.
+    is the lead's current status; every lead starts as ``novo``. Both are kept
+    in ``contacts.reached_statuses``, so one pass over the cohort sums its
+    bits. Statuses with no lead are left out.
     """
-    cohort = and_(
+    bits = {status: status_bit(status) for status in LEAD_STATUSES}
+    statement = select(
+        func.count(Contact.id),
+        *[
+            func.count(case((Contact.reached_statuses.op("&")(bit) != 0, 1)))
+            for bit in bits.values()
+        ],
+    ).where(
         channel_clause(Contact.channel_id, scope),
         Contact.created_at >= period.starts_at,
         Contact.created_at <= period.now,
     )
-    cohort_size = (
-        await session.execute(select(func.count(Contact.id)).where(cohort))
-    ).scalar_one()
-    event_status = LeadEvent.new_value["lead_status"].as_string()
-    reached = union(
-        select(
-            Contact.id.label("contact_id"), Contact.lead_status.label("status")
-        ).where(cohort),
-        select(LeadEvent.contact_id, event_status)
-        .join(Contact, Contact.id == LeadEvent.contact_id)
-        .where(
-            cohort, LeadEvent.kind == EVENT_STATUS_CHANGED, event_status.is_not(None)
-        ),
-    ).subquery("reached")
-    statement = select(reached.c.status, func.count()).group_by(reached.c.status)
-    counts = {
-        status: count for status, count in (await session.execute(statement)).all()
+    cohort_size, *counts = (await session.execute(statement)).one()
+    reached = {
+        status: count for status, count in zip(bits, counts, strict=True) if count
     }
-    return cohort_size, counts
+    return cohort_size, reached
 
 
 async def lost_reasons(

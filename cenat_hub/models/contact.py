@@ -4,11 +4,13 @@ from sqlalchemy import (
     ColumnElement,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
     event,
     func,
+    inspect,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,6 +20,19 @@ from cenat_hub.db.folding import fold_for_search
 from cenat_hub.db.types import UTCDateTime, utcnow
 
 LEAD_STATUSES = ("novo", "contato", "qualificado", "matriculado", "perdido")
+
+
+def status_bit(status: str | None) -> int:
+    """Return the bit of a status in ``Contact.reached_statuses``, 0 if unknown.
+
+    Bit i is ``LEAD_STATUSES[i]``, so appending a status keeps the stored bits.
+    """
+    if status not in LEAD_STATUSES:
+        return 0
+    return 1 << LEAD_STATUSES.index(status)
+
+
+NOVO_BIT = status_bit("novo")
 
 IDENTITY_PHONE = "phone"
 IDENTITY_USER_ID = "user_id"
@@ -49,6 +64,12 @@ class Contact(Base):
     )
     lost_reason_text: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One bit per status the lead ever had (see status_bit): novo, which every
+    # lead starts as, its current status and every status a status_changed
+    # event set. Statuses outside LEAD_STATUSES have no bit.
+    reached_statuses: Mapped[int] = mapped_column(
+        SmallInteger, default=NOVO_BIT, server_default=str(NOVO_BIT)
+    )
     channel_id: Mapped[int | None] = mapped_column(
         ForeignKey("channels.id", ondelete="SET NULL")
     )
@@ -86,6 +107,28 @@ Index("ix_contacts_created_at", Contact.created_at)
 @event.listens_for(Contact.name, "set")
 def _fold_name(contact: Contact, value: str | None, *_: object) -> None:
     contact.search_name = fold_for_search(value, contact.username)
+
+
+@event.listens_for(Contact.lead_status, "set")
+def _reach_status(contact: Contact, value: str | None, *_: object) -> None:
+    """Add the new status's bit to ``reached_statuses``.
+
+    A row already in the database gets ``reached_statuses | bit`` in its
+    UPDATE, so two transactions that change one lead's status at once both
+    keep their bit. The attribute is then expired until the row is loaded again.
+    """
+    bit = status_bit(value)
+    state = inspect(contact)
+    current = state.dict.get("reached_statuses")
+    if isinstance(current, int) and current & bit == bit:
+        return
+    if not state.has_identity:
+        start = NOVO_BIT if current is None else current
+        contact.reached_statuses = start | bit
+        return
+    # A pending expression from an earlier change in this flush is extended.
+    stored = current if isinstance(current, ColumnElement) else Contact.reached_statuses
+    contact.reached_statuses = stored.op("|")(bit)
 
 
 @event.listens_for(Contact.username, "set")

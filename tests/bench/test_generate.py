@@ -16,6 +16,7 @@ from cenat_hub.models import (
     Message,
 )
 from cenat_hub.web.state import AppState
+from tests.dashboard.funnel_reference import recomputed_reached, stored_reached
 from tests.dashboard.recount import recount, stored_counts
 from tests.dashboard.reference import reference_state, stored_state
 from tests.factories import login, page_login
@@ -68,6 +69,7 @@ async def test_generated_rows_match_what_the_app_derives(
         )
         assert accented is not None
         assert await stored_counts(session) == await recount(session)
+        assert await stored_reached(session) == await recomputed_reached(session)
 
 
 async def test_app_lists_searches_and_counts_generated_data(

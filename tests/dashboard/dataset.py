@@ -25,6 +25,7 @@ from cenat_hub.models import (
     Message,
     User,
 )
+from cenat_hub.models.contact import status_bit
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
@@ -91,8 +92,10 @@ class Builder:
         return contact
 
     async def status_events(self, contact: Contact, statuses: list[str]) -> None:
+        """Add status_changed events, and their statuses to the reached bits."""
         old = "novo"
         for status in statuses:
+            contact.reached_statuses |= status_bit(status)
             self.session.add(
                 LeadEvent(
                     contact_id=contact.id,

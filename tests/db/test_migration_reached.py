@@ -23,7 +23,7 @@ from tests.dashboard.funnel_reference import (
 )
 from tests.db.test_migration_inbox import _columns
 
-PREVIOUS = "0013_response_waits"
+PREVIOUS = "0014_response_wait_seconds"
 
 
 @pytest.fixture

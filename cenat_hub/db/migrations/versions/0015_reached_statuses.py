@@ -10,8 +10,8 @@ current statuses and the events. Every lead starts as ``novo``, so that bit
 is always set. A status outside the list, in a row or an old event, has no
 bit and is left out.
 
-Revision ID: 0014_reached_statuses
-Revises: 0013_response_waits
+Revision ID: 0015_reached_statuses
+Revises: 0014_response_wait_seconds
 Create Date: 2026-12-04
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_reached_statuses"
-down_revision: str | None = "0013_response_waits"
+revision: str = "0015_reached_statuses"
+down_revision: str | None = "0014_response_wait_seconds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,15 +1,18 @@
 """Events across worker processes through PostgreSQL ``LISTEN``/``NOTIFY``.
 
 Every worker keeps one direct asyncpg connection that LISTENs on one channel
-and hands what it hears to its local hub. Publishing is a ``NOTIFY`` (through
-the application's pool), so an event reaches the publishing worker's own
-streams the same way as everyone else's. When the listening connection drops,
-it is opened again with growing pauses, and a ``resync`` event tells the
-local streams that something may have been missed.
+and hands what it hears to its local hub. Publishing hands the events to the
+publishing worker's own streams at once and sends a ``NOTIFY`` (through the
+application's pool) for the other workers. Each payload names the hub that
+sent it, so a worker skips its own notifications instead of delivering them
+twice. When the listening connection drops, it is opened again with growing
+pauses, and a ``resync`` event tells the local streams that something may have
+been missed.
 """
 
 import asyncio
 import json
+import secrets
 from typing import Any
 
 import asyncpg
@@ -29,15 +32,23 @@ HEALTH_CHECK_SECONDS = 5.0
 RECONNECT_DELAYS_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
-def encode_event(event: Event) -> str:
-    payload = json.dumps({"kind": event.kind, "data": event.data}, default=str)
+def encode_event(event: Event, origin: str = "") -> str:
+    payload = json.dumps(
+        {"kind": event.kind, "data": event.data, "origin": origin}, default=str
+    )
     if len(payload.encode()) > MAX_PAYLOAD_BYTES:
         log.warning("events.payload_too_large", kind=event.kind)
-        return json.dumps({"kind": RESYNC, "data": {}})
+        return json.dumps({"kind": RESYNC, "data": {}, "origin": origin})
     return payload
 
 
 def decode_event(payload: str) -> Event | None:
+    decoded = decode_notification(payload)
+    return decoded[0] if decoded else None
+
+
+def decode_notification(payload: str) -> tuple[Event, str] | None:
+    """Return the event of a notification and the hub that sent it, or None."""
     try:
         document = json.loads(payload)
     except ValueError:
@@ -45,7 +56,11 @@ def decode_event(payload: str) -> Event | None:
     if not isinstance(document, dict) or not isinstance(document.get("kind"), str):
         return None
     data = document.get("data")
-    return Event(document["kind"], data if isinstance(data, dict) else {})
+    origin = document.get("origin")
+    return (
+        Event(document["kind"], data if isinstance(data, dict) else {}),
+        origin if isinstance(origin, str) else "",
+    )
 
 
 def asyncpg_connect_args(database_url: str) -> dict[str, Any]:
@@ -69,6 +84,8 @@ class PostgresEventHub(EventHub):
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._connection: asyncpg.Connection | None = None
+        # Marks this hub's notifications, which its own streams already got.
+        self._origin = secrets.token_hex(8)
 
     async def start(self) -> None:
         """Start listening; return once the first LISTEN is in place."""
@@ -96,6 +113,7 @@ class PostgresEventHub(EventHub):
     async def publish(self, events: list[Event]) -> None:
         if not events:
             return
+        self.deliver(events)
         try:
             async with self._engine.connect() as connection:
                 # One statement for all events; NOTIFY keeps their order.
@@ -107,15 +125,16 @@ class PostgresEventHub(EventHub):
                     ),
                     {
                         "channel": CHANNEL,
-                        "payloads": [encode_event(event) for event in events],
+                        "payloads": [
+                            encode_event(event, self._origin) for event in events
+                        ],
                     },
                 )
                 await connection.commit()
         except Exception:
             # Other workers miss these, and their streams catch up only when
-            # they reconnect. This worker's streams still get them.
+            # they reconnect. This worker's streams already have them.
             log.exception("events.notify_failed", count=len(events))
-            self.deliver(events)
 
     async def _listen_forever(self) -> None:
         attempt = 0
@@ -179,8 +198,11 @@ class PostgresEventHub(EventHub):
     def _on_notification(
         self, _connection: object, _pid: int, _channel: str, payload: str
     ) -> None:
-        event = decode_event(payload)
-        if event is None:
+        decoded = decode_notification(payload)
+        if decoded is None:
             log.warning("events.unreadable_notification")
+            return
+        event, origin = decoded
+        if origin == self._origin:
             return
         self.deliver([event])

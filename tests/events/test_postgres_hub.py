@@ -66,3 +66,27 @@ def test_oversized_payload_becomes_a_resync() -> None:
     event = Event("message.new", {"ids": list(range(3000))})
     assert decode_event(encode_event(event)) == Event(RESYNC, {})
     assert decode_event("not json") is None
+
+
+async def test_own_events_arrive_at_once_and_once(settings: Settings) -> None:
+    url = settings.resolved_database_url
+    engine = create_engine(url)
+    hub, other = PostgresEventHub(engine, url), PostgresEventHub(engine, url)
+    await hub.start()
+    await other.start()
+    try:
+        queue = hub.subscribe()
+        await hub.publish([Event("message.new", {"message_id": 9})])
+        assert queue.get_nowait() == Event("message.new", {"message_id": 9})
+
+        # NOTIFY delivers in commit order, so the hub's own notification comes
+        # back before the other hub's and would show up here as a duplicate.
+        await other.publish([Event("message.status", {"message_id": 10})])
+        async with asyncio.timeout(15):
+            arrived = [await queue.get()]
+        assert arrived == [Event("message.status", {"message_id": 10})]
+        assert queue.empty()
+    finally:
+        await hub.stop()
+        await other.stop()
+        await engine.dispose()

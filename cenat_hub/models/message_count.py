@@ -8,9 +8,12 @@ from cenat_hub.models.message import Message
 # offset from UTC by a whole number of quarter hours, so each local day is a
 # whole number of buckets whatever the configured TIMEZONE.
 BUCKET_SECONDS = 900
-# Messages of one bucket and channel spread over this many rows (message id
-# modulo SHARDS), so that concurrent transactions seldom wait for each
-# other's row lock until commit. Readers sum the shards.
+# Messages of one bucket and channel spread over this many rows, so that
+# concurrent transactions seldom wait for each other's row lock until commit.
+# On PostgreSQL the shard is the writing transaction's id modulo SHARDS: one
+# transaction that stores many messages locks one row per bucket and channel,
+# never several in varying order, which could deadlock with another batch.
+# SQLite, with one writer at a time, uses the message id. Readers sum them.
 # NOTE: nothing folds the shards of old buckets back into one row yet, so
 # after 90 days of live traffic the dashboard sums up to 8 times as many rows
 # as after the migration's backfill (about 3 times slower on PostgreSQL).

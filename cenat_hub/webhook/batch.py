@@ -208,18 +208,23 @@ def _plan(delivery: WebhookDelivery, result: _BatchResult) -> list[WorkItem] | N
     return None
 
 
-def _lock_order(items: list[WorkItem]) -> str:
-    """Key of the rows that a body's first item locks: its lead, or its message."""
+def _lock_order(items: list[WorkItem]) -> tuple[str, str]:
+    """Key of the rows that a body's first item locks: its number, then its lead or message.
+
+    The number comes first because the message counts are kept per channel:
+    two batches then reach the count rows of their channels in the same order.
+    """
     if not items:
-        return ""
+        return "", ""
     item = items[0]
+    number = item.phone_number_id or ""
     if item.status is not None:
-        return f"status {item.status.wa_message_id}"
+        return number, f"status {item.status.wa_message_id}"
     if item.echo_recipient is not None:
-        return f"contact {item.echo_recipient.address or ''}"
+        return number, f"contact {item.echo_recipient.address or ''}"
     if item.message is not None:
-        return f"contact {claims_for(item.message, item.profile).address or ''}"
-    return ""
+        return number, f"contact {claims_for(item.message, item.profile).address or ''}"
+    return number, ""
 
 
 async def _apply_body(
@@ -235,7 +240,12 @@ async def _apply_body(
     try:
         async with session.begin_nested():
             events = await apply_items(session, items, channels)
-    except Exception:
+    except Exception as exc:
+        if _is_lock_conflict(exc):
+            # Rolling back to the savepoint keeps the locks of the earlier
+            # bodies, so the other transaction would stay blocked and the next
+            # body would deadlock again: give up the whole batch instead.
+            raise
         log.warning("webhook.body_failed", delivery_id=delivery.id, exc_info=True)
         # The savepoint's rollback leaves objects in the session that may
         # describe rows it removed; later bodies load what they need again.
@@ -309,6 +319,20 @@ def _mark_processed(delivery: WebhookDelivery, skipped: list[str]) -> None:
 
 def _is_disconnect(exc: Exception) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+# PostgreSQL's deadlock_detected and serialization_failure.
+LOCK_CONFLICT_STATES = frozenset({"40P01", "40001"})
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    """Tell whether PostgreSQL aborted a statement to break a deadlock."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        if getattr(error, "sqlstate", None) in LOCK_CONFLICT_STATES:
+            return True
+    return False
 
 
 def _describe(exc: BaseException) -> str:

@@ -114,7 +114,7 @@ def _create_postgres_triggers() -> None:
             VALUES (
                 floor(extract(epoch FROM at) / {BUCKET_SECONDS})::bigint,
                 channel,
-                message_id % {SHARDS},
+                txid_current() % {SHARDS},
                 CASE WHEN kind = {KIND_RECEIVED} THEN step ELSE 0 END,
                 CASE WHEN kind = {KIND_SENT} THEN step ELSE 0 END
             )
@@ -140,7 +140,7 @@ def _create_postgres_triggers() -> None:
             SELECT
                 {_postgres_bucket("changed")},
                 changed.channel_id,
-                changed.id % {SHARDS},
+                txid_current() % {SHARDS},
                 step * count(*) FILTER (WHERE {kind} = {KIND_RECEIVED}),
                 step * count(*) FILTER (WHERE {kind} = {KIND_SENT})
             FROM changed
@@ -170,7 +170,6 @@ def _create_postgres_triggers() -> None:
                 old_kind = 0 OR (
                     {_postgres_bucket("OLD")} = {_postgres_bucket("NEW")}
                     AND OLD.channel_id = NEW.channel_id
-                    AND OLD.id % {SHARDS} = NEW.id % {SHARDS}
                 )
             ) THEN
                 RETURN NULL;

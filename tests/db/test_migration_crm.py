@@ -1,15 +1,11 @@
 import asyncio
-import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cenat_hub.db.migrate import downgrade, upgrade
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 MESSAGE_TIME = datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
 CREATED = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
@@ -54,18 +50,6 @@ contact_tags = sa.table(
     sa.column("tag_id", sa.Integer),
     sa.column("created_at", sa.DateTime(timezone=True)),
 )
-
-
-@pytest.fixture
-async def empty_database_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A database with no tables, on the server the test run uses."""
-    base_url = os.environ.get("TEST_DATABASE_URL", "")
-    if not base_url.startswith("postgresql"):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrate.db'}"
-        return
-    url = await _create_postgres_database(base_url)
-    yield url
-    await _drop_postgres_database(url)
 
 
 async def _seed_before_crm(url: str) -> None:
@@ -138,9 +122,9 @@ async def _rows(url: str, query: str) -> list[tuple[object, ...]]:
 
 
 async def test_crm_migration_backfills_merges_and_seeds(
-    empty_database_url: str,
+    empty_database: str,
 ) -> None:
-    url = empty_database_url
+    url = empty_database
     await asyncio.to_thread(upgrade, url, "0001")
     await _seed_before_crm(url)
 
@@ -161,9 +145,9 @@ async def test_crm_migration_backfills_merges_and_seeds(
 
 
 async def test_crm_migration_downgrades_and_upgrades_again(
-    empty_database_url: str,
+    empty_database: str,
 ) -> None:
-    url = empty_database_url
+    url = empty_database
     await asyncio.to_thread(upgrade, url, "0004_crm")
 
     await asyncio.to_thread(downgrade, url, "0001")

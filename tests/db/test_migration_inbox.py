@@ -1,30 +1,14 @@
 """The inbox revision: fills search columns for old rows, and goes down and up."""
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cenat_hub.db.migrate import downgrade, upgrade
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 REVISION = "0006_inbox"
-
-
-@pytest.fixture
-async def empty_database(tmp_path: Path) -> AsyncIterator[str]:
-    base_url = os.environ.get("TEST_DATABASE_URL", "")
-    if base_url.startswith("postgresql"):
-        url = await _create_postgres_database(base_url)
-        yield url
-        await _drop_postgres_database(url)
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migration.db'}"
 
 
 async def _run(url: str, *statements: str) -> list[tuple[object, ...]]:

@@ -1,12 +1,8 @@
 """The reached-statuses revision fills the bits from statuses and events, and goes down."""
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select, text, update
 
 from bench.generate import Sizes, generate
@@ -15,7 +11,6 @@ from cenat_hub.dashboard.period import build_period
 from cenat_hub.db.migrate import downgrade, upgrade
 from cenat_hub.db.session import create_engine, create_session_factory
 from cenat_hub.models import Contact, LeadEvent
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.dashboard.funnel_reference import (
     old_statuses_reached,
     recomputed_reached,
@@ -26,20 +21,9 @@ from tests.db.test_migration_inbox import _columns
 PREVIOUS = "0014_response_wait_seconds"
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[str]:
-    base_url = os.environ.get("TEST_DATABASE_URL", "")
-    if base_url.startswith("postgresql"):
-        url = await _create_postgres_database(base_url)
-        yield url
-        await _drop_postgres_database(url)
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'reached.db'}"
-
-
-async def _add_old_rows(database: str) -> None:
+async def _add_old_rows(url: str) -> None:
     """Add what older versions may have left: unknown statuses, odd event values."""
-    engine = create_engine(database)
+    engine = create_engine(url)
     try:
         async with create_session_factory(engine)() as session:
             ids = list((await session.execute(select(Contact.id))).scalars())
@@ -75,14 +59,14 @@ async def _add_old_rows(database: str) -> None:
         await engine.dispose()
 
 
-async def _contact_indexes(database: str) -> set[str]:
+async def _contact_indexes(url: str) -> set[str]:
     statement = (
         "SELECT indexname FROM pg_indexes WHERE tablename = 'contacts'"
-        if database.startswith("postgresql")
+        if url.startswith("postgresql")
         else "SELECT name FROM sqlite_master WHERE type = 'index'"
         " AND tbl_name = 'contacts'"
     )
-    engine = create_engine(database)
+    engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             return set((await connection.execute(text(statement))).scalars())
@@ -90,21 +74,21 @@ async def _contact_indexes(database: str) -> set[str]:
         await engine.dispose()
 
 
-async def test_backfill_matches_events_and_old_funnel(database: str) -> None:
+async def test_backfill_matches_events_and_old_funnel(empty_database: str) -> None:
     sizes = Sizes(contacts=60, messages=300, channels=2, agents=2, days=30)
-    await generate(database, sizes, seed=5, chunk_contacts=25)
-    indexes = await _contact_indexes(database)
-    await asyncio.to_thread(downgrade, database, PREVIOUS)
-    assert "reached_statuses" not in await _columns(database, "contacts")
+    await generate(empty_database, sizes, seed=5, chunk_contacts=25)
+    indexes = await _contact_indexes(empty_database)
+    await asyncio.to_thread(downgrade, empty_database, PREVIOUS)
+    assert "reached_statuses" not in await _columns(empty_database, "contacts")
     assert "ix_contacts_pipeline" in indexes
-    assert await _contact_indexes(database) == indexes
-    await _add_old_rows(database)
+    assert await _contact_indexes(empty_database) == indexes
+    await _add_old_rows(empty_database)
 
-    await asyncio.to_thread(upgrade, database)
+    await asyncio.to_thread(upgrade, empty_database)
 
-    assert "reached_statuses" in await _columns(database, "contacts")
+    assert "reached_statuses" in await _columns(empty_database, "contacts")
     now = datetime.now(UTC)
-    engine = create_engine(database)
+    engine = create_engine(empty_database)
     try:
         async with create_session_factory(engine)() as session:
             stored = await stored_reached(session)

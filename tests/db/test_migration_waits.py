@@ -1,16 +1,10 @@
 """The response-waits revision fills the waits from existing messages, and goes down."""
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bench.generate import Sizes, generate
 from cenat_hub.db.migrate import downgrade, upgrade
 from cenat_hub.db.session import create_engine, create_session_factory
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.dashboard.reference import reference_state, stored_state
 from tests.db.test_migration_inbox import _columns
 from tests.db.test_migrations import _table_names
@@ -19,27 +13,16 @@ PREVIOUS = "0012_message_counts"
 WAIT_COLUMNS = {"last_counted_message_at", "open_wait_started_at", "waiting_since"}
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[str]:
-    base_url = os.environ.get("TEST_DATABASE_URL", "")
-    if base_url.startswith("postgresql"):
-        url = await _create_postgres_database(base_url)
-        yield url
-        await _drop_postgres_database(url)
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'waits.db'}"
-
-
-async def test_backfill_matches_former_queries(database: str) -> None:
+async def test_backfill_matches_former_queries(empty_database: str) -> None:
     sizes = Sizes(contacts=40, messages=700, channels=2, agents=3, days=30)
-    await generate(database, sizes, seed=11, chunk_contacts=20)
-    await asyncio.to_thread(downgrade, database, PREVIOUS)
+    await generate(empty_database, sizes, seed=11, chunk_contacts=20)
+    await asyncio.to_thread(downgrade, empty_database, PREVIOUS)
 
-    assert "response_waits" not in await _table_names(database)
-    assert not WAIT_COLUMNS & await _columns(database, "conversations")
+    assert "response_waits" not in await _table_names(empty_database)
+    assert not WAIT_COLUMNS & await _columns(empty_database, "conversations")
 
-    await asyncio.to_thread(upgrade, database)
-    engine = create_engine(database)
+    await asyncio.to_thread(upgrade, empty_database)
+    engine = create_engine(empty_database)
     try:
         async with create_session_factory(engine)() as session:
             stored = await stored_state(session)

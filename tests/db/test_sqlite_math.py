@@ -24,7 +24,7 @@ def test_provided_ln_is_null_outside_domain() -> None:
         assert result is None
 
 
-def test_natural_log_of_positive_values() -> None:
+def test_natural_log_values_and_domain() -> None:
     assert natural_log(math.e) == 1.0
     assert natural_log(0.0) is None
 

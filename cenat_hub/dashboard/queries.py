@@ -331,7 +331,7 @@ def _waiting_conversations(scope: set[int] | None) -> Select[tuple[int, datetime
     """Select the conversations whose last message is the lead's, and since when.
 
     ``waiting_since`` is the first inbound message after the last outbound one,
-    kept by ``cenat_hub.conversations.waits``; it is None in the rare case of
+    kept by ``cenat_hub.conversations.waits``. It is None in the rare case of
     an outbound message at the same time as the newest inbound one.
     """
     return select(

@@ -42,11 +42,6 @@ def encode_event(event: Event, origin: str = "") -> str:
     return payload
 
 
-def decode_event(payload: str) -> Event | None:
-    decoded = decode_notification(payload)
-    return decoded[0] if decoded else None
-
-
 def decode_notification(payload: str) -> tuple[Event, str] | None:
     """Return the event of a notification and the hub that sent it, or None."""
     try:

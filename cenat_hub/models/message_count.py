@@ -14,9 +14,9 @@ BUCKET_SECONDS = 900
 # transaction that stores many messages locks one row per bucket and channel,
 # never several in varying order, which could deadlock with another batch.
 # SQLite, with one writer at a time, uses the message id. Readers sum them.
-# NOTE: nothing folds the shards of old buckets back into one row yet, so
-# after 90 days of live traffic the dashboard sums up to 8 times as many rows
-# as after the migration's backfill (about 3 times slower on PostgreSQL).
+# NOTE: nothing folds the shards of old buckets back into one row yet. After
+# 90 days of live traffic the dashboard sums up to 8 times as many rows as
+# after the migration's backfill, about 3 times slower on PostgreSQL.
 SHARDS = 8
 
 

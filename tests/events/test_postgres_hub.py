@@ -12,7 +12,7 @@ from cenat_hub.events.hub import RESYNC, Event
 from cenat_hub.events.postgres import (
     PostgresEventHub,
     asyncpg_connect_args,
-    decode_event,
+    decode_notification,
     encode_event,
 )
 
@@ -64,8 +64,11 @@ async def test_notify_fanout_and_listener_reconnect(
 
 def test_oversized_payload_becomes_a_resync() -> None:
     event = Event("message.new", {"ids": list(range(3000))})
-    assert decode_event(encode_event(event)) == Event(RESYNC, {})
-    assert decode_event("not json") is None
+    assert decode_notification(encode_event(event, "hub-1")) == (
+        Event(RESYNC, {}),
+        "hub-1",
+    )
+    assert decode_notification("not json") is None
 
 
 async def test_own_events_arrive_at_once_and_once(settings: Settings) -> None:
